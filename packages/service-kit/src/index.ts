@@ -1,0 +1,2 @@
+export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
+export { type IdPrefix, newId } from "./ids";
