@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 /** SHA-256 in hex: how high-entropy secrets (client secrets, refresh and reset tokens) are stored. */
 export function sha256Hex(value: string): string {
@@ -46,7 +54,12 @@ export class MasterKey {
     const cipher = createCipheriv("aes-256-gcm", this.#derive(`enc:${purpose}`), iv);
     cipher.setAAD(Buffer.from(purpose));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-    return [ENVELOPE_VERSION, iv.toString("base64url"), body.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".");
+    return [
+      ENVELOPE_VERSION,
+      iv.toString("base64url"),
+      body.toString("base64url"),
+      cipher.getAuthTag().toString("base64url"),
+    ].join(".");
   }
 
   decrypt(envelope: string, purpose: string): string {
@@ -60,6 +73,8 @@ export class MasterKey {
 
   /** A keyed hash (HMAC-SHA256, hex) for looking up a value without storing it in the clear. */
   lookupHash(value: string, purpose: string): string {
-    return createHmac("sha256", this.#derive(`hmac:${purpose}`)).update(value).digest("hex");
+    return createHmac("sha256", this.#derive(`hmac:${purpose}`))
+      .update(value)
+      .digest("hex");
   }
 }

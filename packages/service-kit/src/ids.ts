@@ -23,7 +23,8 @@ export type IdPrefix =
   | "eu"
   | "sub"
   | "otp"
-  | "jti";
+  | "jti"
+  | "req";
 
 function base58(bytes: Uint8Array): string {
   let value = 0n;

@@ -1,2 +1,30 @@
+export { type Config, ConfigError, ConfigSchema, loadConfig } from "./config";
 export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
+export {
+  CommonErrorCodes,
+  commonErrors,
+  defineErrorCodes,
+  type FieldProblem,
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  ProblemSchema,
+} from "./errors";
 export { type IdPrefix, newId } from "./ids";
+export { type SigningKeysOptions, signingKeysPlugin } from "./keys/plugin";
+export { type LoadedKey, type SigningKeyPolicy, SigningKeyStore } from "./keys/signing-keys";
+export {
+  type Claims,
+  InvalidTokenError,
+  type IssuedToken,
+  type SignOptions,
+  TokenService,
+  type VerifiedToken,
+  type VerifyOptions,
+} from "./keys/tokens";
+export { loggerOptions, redactUrl, SENSITIVE_KEYS } from "./logging";
+export { type DatabaseOptions, databasePlugin } from "./plugins/database";
+export { type CheckResult, Readiness, type ReadinessCheck } from "./plugins/health";
+export { type PlatformOptions, platformPlugin } from "./plugins/platform";
+export { sendProblem, toProblemError } from "./plugins/problems";
+export { type RunOptions, runService } from "./run";
+export { serverOptions } from "./server-options";

@@ -1,0 +1,112 @@
+import Type, { type Static } from "typebox";
+import Value from "typebox/value";
+
+/**
+ * The one configuration schema for both services. Every variable is listed here, with its default;
+ * `loadConfig` validates the environment at boot and production refuses insecure defaults.
+ * The README's configuration table mirrors this schema.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("test"), Type.Literal("production")], {
+    default: "development",
+  }),
+  LOG_LEVEL: Type.Union(
+    ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+    { default: "info" },
+  ),
+  HOST: Type.String({ default: "127.0.0.1", minLength: 1 }),
+  DASHBOARD_AUTH_PORT: Type.Integer({ default: 7005, minimum: 0, maximum: 65535 }),
+  API_AUTH_PORT: Type.Integer({ default: 7006, minimum: 0, maximum: 65535 }),
+  DATABASE_URL: Type.String({ default: "postgres://postgres@127.0.0.1:5432/ipaas", pattern: "^postgres(ql)?://" }),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
+  NATS_URL: Type.String({ default: "nats://127.0.0.1:4222", pattern: "^(nats|tls)://" }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: "^smtps?://" })),
+  MAIL_FROM: Type.String({ default: "IPaaS <no-reply@localhost>", minLength: 3 }),
+  /** 32 random bytes, base64: encrypts secrets at rest and keys the look-up hashes of personal data. */
+  MASTER_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** `dev` records messages in memory and the log; production needs a real gateway. */
+  SMS_PROVIDER: Type.Union([Type.Literal("dev"), Type.Literal("http")], { default: "dev" }),
+  DASHBOARD_AUTH_ISSUER: Type.String({ default: "http://localhost:7005", pattern: "^https?://" }),
+  API_AUTH_ISSUER: Type.String({ default: "http://localhost:7006", pattern: "^https?://" }),
+  /** `false`, `true` (trust every hop: never in production) or a comma list of proxy IPs/CIDRs. */
+  TRUST_PROXY: Type.String({ default: "false" }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 60, maximum: 86_400 }),
+  API_TOKEN_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 60, maximum: 86_400 }),
+  /** A new signing key is made this often, published this long before it signs. */
+  SIGNING_KEY_ROTATION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
+  SIGNING_KEY_PUBLISH_LEAD_SECONDS: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 120_000 }),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+export type Config = Omit<RawConfig, "MASTER_KEY"> & {
+  /** Decoded master key (32 bytes). */
+  MASTER_KEY: Buffer;
+  /** True when MASTER_KEY was not set and a development key was derived (never in production). */
+  usingDevelopmentMasterKey: boolean;
+  trustProxy: boolean | string[];
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** A fixed, public development key, so a laptop needs no set-up; production refuses to run without its own. */
+const DEVELOPMENT_MASTER_KEY = Buffer.from("ipaas-development-master-key-32b", "utf8");
+
+function parseTrustProxy(value: string): Config["trustProxy"] | null {
+  if (value === "false") return false;
+  if (value === "true") return true;
+  const list = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list.length > 0 ? list : null;
+}
+
+/** Reads and validates configuration; throws ConfigError listing every problem at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input));
+  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => {
+    const key = e.instancePath.replace(/^\//, "") || "(root)";
+    return `${key}: ${e.message}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const raw = withDefaults as RawConfig;
+
+  let masterKey = DEVELOPMENT_MASTER_KEY;
+  if (raw.MASTER_KEY !== undefined) {
+    masterKey = Buffer.from(raw.MASTER_KEY, "base64");
+    if (masterKey.length !== 32)
+      problems.push("MASTER_KEY: must be 32 bytes, base64-encoded (openssl rand -base64 32)");
+  }
+  const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
+  if (trustProxy === null) problems.push("TRUST_PROXY: must be false, true or a comma list of proxy addresses");
+
+  if (raw.NODE_ENV === "production") {
+    if (raw.MASTER_KEY === undefined) problems.push("MASTER_KEY: required in production (openssl rand -base64 32)");
+    if (raw.SMS_PROVIDER === "dev")
+      problems.push("SMS_PROVIDER: the dev provider sends nothing and is refused in production");
+    if (raw.SMTP_URL === undefined) problems.push("SMTP_URL: required in production to deliver e-mail");
+    if (trustProxy === true)
+      problems.push("TRUST_PROXY: 'true' trusts any client's X-Forwarded-For; list the proxies instead");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    ...raw,
+    MASTER_KEY: masterKey,
+    usingDevelopmentMasterKey: raw.MASTER_KEY === undefined,
+    trustProxy: trustProxy ?? false,
+  };
+}

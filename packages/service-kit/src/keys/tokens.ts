@@ -1,0 +1,152 @@
+import { createDecoder, createSigner, createVerifier } from "fast-jwt";
+import { newId } from "../ids";
+import type { SigningKeyStore } from "./signing-keys";
+
+export interface SignOptions {
+  /** The JOSE `typ` header naming the kind of token (RFC 8725 §3.11), e.g. `at+jwt`. */
+  typ: string;
+  audience: string;
+  subject: string;
+  ttlSeconds: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export interface VerifyOptions {
+  /** The token kinds this caller accepts; a token of any other kind is refused (RFC 8725 §3.12). */
+  typ: readonly string[];
+  audience: string;
+}
+
+export type Claims = Record<string, unknown> & {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+};
+
+export interface VerifiedToken {
+  claims: Claims;
+  typ: string;
+  kid: string;
+}
+
+export class InvalidTokenError extends Error {
+  override name = "InvalidTokenError";
+  constructor(readonly reason: string) {
+    super(`invalid token: ${reason}`);
+  }
+}
+
+/** Header parameters that would make a verifier fetch or trust a key named by the token itself. */
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit"] as const;
+const RESERVED = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]);
+
+type Signer = (payload: Record<string, unknown>) => string;
+type Verifier = (token: string) => { header: Record<string, unknown>; payload: Claims };
+
+/**
+ * Signs and verifies this service's EdDSA JWTs. One signer and one verifier are built per key id and
+ * token kind and then reused, so the hot path costs one Ed25519 operation.
+ */
+export class TokenService {
+  readonly #signers = new Map<string, Signer>();
+  readonly #verifiers = new Map<string, Verifier>();
+  readonly #decodeHeader = createDecoder({ complete: true, checkTyp: undefined });
+
+  constructor(
+    private readonly keys: SigningKeyStore,
+    readonly issuer: string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  sign(claims: Record<string, unknown>, options: SignOptions): IssuedToken {
+    const key = this.keys.signingKey();
+    const signerId = `${key.kid}:${options.typ}`;
+    let signer = this.#signers.get(signerId);
+    if (!signer) {
+      signer = createSigner({
+        key: key.privateKey as unknown as string,
+        algorithm: "EdDSA",
+        kid: key.kid,
+        header: { alg: "EdDSA", typ: options.typ },
+        noTimestamp: true,
+      }) as Signer;
+      this.#signers.set(signerId, signer);
+    }
+    for (const name of Object.keys(claims)) {
+      if (RESERVED.has(name)) throw new Error(`claim ${name} is set by the token service`);
+    }
+    const iat = Math.floor(this.clock() / 1000);
+    const exp = iat + options.ttlSeconds;
+    const jti = newId("jti");
+    const token = signer({
+      ...claims,
+      iss: this.issuer,
+      sub: options.subject,
+      aud: options.audience,
+      iat,
+      exp,
+      jti,
+    });
+    return { token, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
+  }
+
+  /** Verifies signature, issuer, expiry, kind and audience; throws InvalidTokenError with the reason. */
+  async verify(token: string, options: VerifyOptions): Promise<VerifiedToken> {
+    let header: Record<string, unknown>;
+    try {
+      header = (this.#decodeHeader(token) as { header: Record<string, unknown> }).header;
+    } catch {
+      throw new InvalidTokenError("malformed");
+    }
+    if (header.alg !== "EdDSA") throw new InvalidTokenError("algorithm not allowed");
+    if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new InvalidTokenError("header not allowed");
+    const kid = header.kid;
+    if (typeof kid !== "string") throw new InvalidTokenError("no key id");
+    const typ = header.typ;
+    if (typeof typ !== "string" || !options.typ.includes(typ)) throw new InvalidTokenError("wrong token type");
+    const key = await this.keys.verificationKey(kid);
+    if (!key) throw new InvalidTokenError("unknown key");
+
+    let verifier = this.#verifiers.get(kid);
+    if (!verifier) {
+      verifier = createVerifier({
+        key: key.publicKey as unknown as string,
+        algorithms: ["EdDSA"],
+        allowedIss: this.issuer,
+        requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
+        complete: true,
+        cache: false,
+      }) as unknown as Verifier;
+      this.#verifiers.set(kid, verifier);
+    }
+    let payload: Claims;
+    try {
+      payload = verifier(token).payload;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "";
+      throw new InvalidTokenError(
+        code === "FAST_JWT_EXPIRED"
+          ? "expired"
+          : code === "FAST_JWT_INACTIVE"
+            ? "not yet valid"
+            : code === "FAST_JWT_INVALID_SIGNATURE"
+              ? "bad signature"
+              : code === "FAST_JWT_CLAIM_VALUE_INVALID"
+                ? "wrong issuer"
+                : "invalid",
+      );
+    }
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.includes(options.audience)) throw new InvalidTokenError("wrong audience");
+    return { claims: payload, typ, kid };
+  }
+}

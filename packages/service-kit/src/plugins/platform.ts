@@ -1,0 +1,46 @@
+import helmet from "@fastify/helmet";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Config } from "../config";
+import { MasterKey } from "../crypto";
+import { healthPlugin } from "./health";
+import { metricsPlugin } from "./metrics";
+import { type OpenApiOptions, openApiPlugin } from "./openapi";
+import { problemsPlugin } from "./problems";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    config: Config;
+    masterKey: MasterKey;
+  }
+}
+
+export interface PlatformOptions {
+  config: Config;
+  service: string;
+  openapi: OpenApiOptions;
+}
+
+/**
+ * Everything a service has before its own routes: config, the master key, problem+json errors,
+ * security headers, request ids echoed back, health, metrics and OpenAPI.
+ */
+export const platformPlugin = fp(
+  async (app: FastifyInstance, options: PlatformOptions) => {
+    app.decorate("config", options.config);
+    app.decorate("masterKey", new MasterKey(options.config.MASTER_KEY));
+    await app.register(problemsPlugin);
+    await app.register(helmet, {
+      // The docs UI is the only HTML we serve; its own plugin sets a matching CSP for it.
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+    app.addHook("onSend", async (request, reply) => {
+      reply.header("x-request-id", request.id);
+    });
+    await app.register(healthPlugin);
+    await app.register(metricsPlugin, { service: options.service });
+    await app.register(openApiPlugin, options.openapi);
+  },
+  { name: "platform" },
+);

@@ -1,0 +1,96 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { CommonErrorCodes, type FieldProblem, PROBLEM_CONTENT_TYPE, ProblemError } from "../errors";
+
+type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: string;
+  requestId: string;
+  errors?: FieldProblem[];
+};
+
+function problemFor(code: keyof typeof CommonErrorCodes, detail?: string): ProblemError {
+  const entry = CommonErrorCodes[code];
+  return new ProblemError(code, entry.status, entry.title, detail);
+}
+
+function fieldName(error: { instancePath?: string; params?: Record<string, unknown> }, context?: string): string {
+  const path = (error.instancePath ?? "").replace(/^\//, "").replaceAll("/", ".");
+  const missing = error.params?.missingProperty;
+  const extra = error.params?.additionalProperty;
+  const leaf = typeof missing === "string" ? missing : typeof extra === "string" ? extra : "";
+  const parts = [path, leaf].filter(Boolean).join(".");
+  return parts || context || "body";
+}
+
+/** Turns anything thrown in a request into an RFC 9457 problem; never leaks internals of a 5xx. */
+export function toProblemError(error: FastifyError | ProblemError | Error): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const errors: FieldProblem[] = fe.validation.map((v) => ({
+      field: fieldName(v as { instancePath?: string; params?: Record<string, unknown> }, fe.validationContext),
+      message: v.message ?? "is not valid",
+    }));
+    const detail = errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+    return new ProblemError("VALIDATION_FAILED", 400, CommonErrorCodes.VALIDATION_FAILED.title, detail, { errors });
+  }
+  const status = fe.statusCode ?? 500;
+  if (status >= 500) return problemFor("INTERNAL");
+  if (fe.code?.startsWith("FST_ERR_CTP_") && status === 400) return problemFor("MALFORMED_BODY", fe.message);
+  switch (status) {
+    case 401:
+      return problemFor("UNAUTHENTICATED");
+    case 403:
+      return problemFor("FORBIDDEN");
+    case 404:
+      return problemFor("NOT_FOUND");
+    case 405:
+      return problemFor("METHOD_NOT_ALLOWED");
+    case 413:
+      return problemFor("PAYLOAD_TOO_LARGE");
+    case 415:
+      return problemFor("UNSUPPORTED_MEDIA_TYPE", fe.message);
+    case 429:
+      return problemFor("RATE_LIMITED");
+    default:
+      return new ProblemError("VALIDATION_FAILED", status, CommonErrorCodes.VALIDATION_FAILED.title, fe.message);
+  }
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemError) {
+  const body: Problem = {
+    type: `urn:ipaas:problem:${problem.code.toLowerCase().replaceAll("_", "-")}`,
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    requestId: String(request.id),
+  };
+  if (problem.detail) body.detail = problem.detail;
+  if (problem.extra.errors) body.errors = problem.extra.errors;
+  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) reply.header(name, value);
+  return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** One error handler and one not-found handler for the whole service. */
+export const problemsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = toProblemError(error);
+      if (problem.status >= 500) request.log.error({ err: error }, "request failed");
+      else request.log.info({ problem: problem.code, status: problem.status }, "request refused");
+      return sendProblem(request, reply, problem);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(
+        request,
+        reply,
+        problemFor("NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`),
+      ),
+    );
+  },
+  { name: "problems" },
+);

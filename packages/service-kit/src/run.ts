@@ -1,0 +1,60 @@
+import Fastify, { type FastifyPluginAsync } from "fastify";
+import { type Config, ConfigError, loadConfig } from "./config";
+import { serverOptions } from "./server-options";
+
+export interface RunOptions {
+  service: string;
+  port: (config: Config) => number;
+  app: FastifyPluginAsync<{ config: Config }>;
+}
+
+/**
+ * The only place with side effects: reads config (refusing to start when it is invalid), builds the app,
+ * listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests and closes its resources.
+ */
+export async function runService(options: RunOptions): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${options.service} refused to start: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const app = Fastify(serverOptions(config, options.service));
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, "shutting down: draining in-flight requests");
+    const force = setTimeout(() => {
+      app.log.error("shutdown grace period exceeded; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    force.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "error while shutting down");
+      process.exit(1);
+    }
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+
+  try {
+    await app.register(options.app, { config });
+    if (config.usingDevelopmentMasterKey) {
+      app.log.warn("MASTER_KEY is not set: using the public development key (refused in production)");
+    }
+    await app.listen({ host: config.HOST, port: options.port(config) });
+  } catch (error) {
+    app.log.fatal({ err: error }, "could not start");
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+}

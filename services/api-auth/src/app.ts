@@ -1,0 +1,35 @@
+import type { Config } from "@ipaas/service-kit";
+import { databasePlugin, platformPlugin, signingKeysPlugin } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+
+export const SERVICE = "api-auth";
+
+export interface AppOptions {
+  config: Config;
+}
+
+/** Builds api-auth: OAuth 2.0 client credentials for partners, and end-user one-time-code sign-in. Never listens. */
+export default async function apiAuth(app: FastifyInstance, { config }: AppOptions) {
+  await app.register(platformPlugin, {
+    config,
+    service: SERVICE,
+    openapi: {
+      title: "IPaaS api-auth",
+      description: "OAuth 2.0 client credentials for partner backends, and one-time-code sign-in for end users.",
+      version: "1.0.0",
+      serverUrl: config.API_AUTH_ISSUER,
+    },
+  });
+  await app.register(databasePlugin, {
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    migrateOnStart: config.MIGRATE_ON_START,
+  });
+  await app.register(signingKeysPlugin, {
+    service: SERVICE,
+    issuer: config.API_AUTH_ISSUER,
+    rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+    publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
+    maxTokenTtlSeconds: config.API_TOKEN_TTL_SECONDS,
+  });
+}
