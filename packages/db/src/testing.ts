@@ -3,6 +3,13 @@ import pg from "pg";
 import { migrate } from "./migrator";
 import { migrationsDir } from "./paths";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The run's fresh, migrated database (see vitest-global-setup.ts). */
+    databaseUrl: string;
+  }
+}
+
 /** The server tests create their databases on; a maintenance database on it is used to create/drop. */
 export const testServerUrl = process.env.TEST_DATABASE_SERVER_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 

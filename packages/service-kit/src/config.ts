@@ -76,11 +76,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key];
     if (value !== undefined && value !== "") input[key] = value;
   }
-  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input));
-  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => {
-    const key = e.instancePath.replace(/^\//, "") || "(root)";
-    return `${key}: ${e.message}`;
-  });
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input)) as Record<string, unknown>;
+  // Checked one variable at a time so every bad one is named, with a message a person can act on.
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = withDefaults[key];
+    if (value === undefined || Value.Check(schema, value)) continue;
+    const choices = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf?.map((s) => s.const);
+    const first = [...Value.Errors(schema, value)][0];
+    problems.push(`${key}: ${choices ? `must be one of ${choices.join(", ")}` : (first?.message ?? "is not valid")}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const raw = withDefaults as RawConfig;
 

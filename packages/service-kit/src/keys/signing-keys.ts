@@ -18,6 +18,9 @@ export interface LoadedKey {
   publicJwk: JWK;
   publicKey: KeyObject;
   privateKey: KeyObject;
+  /** PEM forms, which the JWT library takes (it converts them once per signer/verifier). */
+  publicKeyPem: string;
+  privateKeyPem: string;
   activatesAt: Date;
   retiresAt: Date | null;
   expiresAt: Date | null;
@@ -147,12 +150,16 @@ export class SigningKeyStore {
       orderBy: { activatesAt: "desc" },
     });
     return rows.map((row) => {
-      const privateKey = createPrivateKey(this.masterKey.decrypt(row.privateKeyEncrypted, `signing-key:${row.id}`));
+      const privateKeyPem = this.masterKey.decrypt(row.privateKeyEncrypted, `signing-key:${row.id}`);
+      const privateKey = createPrivateKey(privateKeyPem);
+      const publicKey = createPublicKey(privateKey);
       return {
         kid: row.id,
         publicJwk: row.publicJwk as JWK,
-        publicKey: createPublicKey(privateKey),
+        publicKey,
         privateKey,
+        publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        privateKeyPem,
         activatesAt: row.activatesAt,
         retiresAt: row.retiresAt,
         expiresAt: row.expiresAt,

@@ -47,6 +47,15 @@ export class InvalidTokenError extends Error {
 
 /** Header parameters that would make a verifier fetch or trust a key named by the token itself. */
 const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c", "crit"] as const;
+const FAILURE_REASONS: Record<string, string> = {
+  FAST_JWT_EXPIRED: "expired",
+  FAST_JWT_INACTIVE: "not yet valid",
+  FAST_JWT_INVALID_SIGNATURE: "bad signature",
+  FAST_JWT_MISSING_SIGNATURE: "bad signature",
+  FAST_JWT_INVALID_CLAIM_VALUE: "wrong issuer",
+  FAST_JWT_MISSING_REQUIRED_CLAIM: "missing claim",
+  FAST_JWT_MALFORMED: "malformed",
+};
 const RESERVED = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]);
 
 type Signer = (payload: Record<string, unknown>) => string;
@@ -73,11 +82,10 @@ export class TokenService {
     let signer = this.#signers.get(signerId);
     if (!signer) {
       signer = createSigner({
-        key: key.privateKey as unknown as string,
+        key: key.privateKeyPem,
         algorithm: "EdDSA",
         kid: key.kid,
         header: { alg: "EdDSA", typ: options.typ },
-        noTimestamp: true,
       }) as Signer;
       this.#signers.set(signerId, signer);
     }
@@ -119,7 +127,7 @@ export class TokenService {
     let verifier = this.#verifiers.get(kid);
     if (!verifier) {
       verifier = createVerifier({
-        key: key.publicKey as unknown as string,
+        key: key.publicKeyPem,
         algorithms: ["EdDSA"],
         allowedIss: this.issuer,
         requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
@@ -133,17 +141,7 @@ export class TokenService {
       payload = verifier(token).payload;
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
-      throw new InvalidTokenError(
-        code === "FAST_JWT_EXPIRED"
-          ? "expired"
-          : code === "FAST_JWT_INACTIVE"
-            ? "not yet valid"
-            : code === "FAST_JWT_INVALID_SIGNATURE"
-              ? "bad signature"
-              : code === "FAST_JWT_CLAIM_VALUE_INVALID"
-                ? "wrong issuer"
-                : "invalid",
-      );
+      throw new InvalidTokenError(FAILURE_REASONS[code] ?? "invalid");
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!audiences.includes(options.audience)) throw new InvalidTokenError("wrong audience");

@@ -1,0 +1,167 @@
+// Test harness shared by both services' test suites: configuration pointing at the run's database,
+// a log sink to assert on, a TCP proxy to cut a dependency off and bring it back, and a private
+// nats-server that a test may stop and start.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type {} from "@ipaas/db/testing";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import { inject } from "vitest";
+import { type Config, loadConfig } from "./config";
+import { serverOptions } from "./server-options";
+
+/** Configuration for a test app: the run's database, no migration at start, quiet logs. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: inject("databaseUrl"),
+    MIGRATE_ON_START: "false",
+    MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+    ...overrides,
+  });
+}
+
+/** Collects every log line a test app writes. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void) {
+    this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    callback();
+  }
+  get text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export async function buildTestApp(
+  service: string,
+  plugin: FastifyPluginAsync<{ config: Config }>,
+  config: Config,
+  logs?: LogCapture,
+): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, service, logs));
+  await app.register(plugin, { config });
+  await app.ready();
+  return app;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Forwards a local port to a target; `stop()` drops every connection, `start()` serves again. */
+export class TcpProxy {
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  static async create(target: { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(await freePort(), target);
+    await proxy.start();
+    return proxy;
+  }
+
+  async start(): Promise<void> {
+    this.#server = createServer((client) => {
+      const upstream = tcpConnect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s);
+        s.on("close", () => this.#sockets.delete(s));
+        s.on("error", () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(this.port, "127.0.0.1", resolve));
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    this.#server = undefined;
+  }
+}
+
+/** A nats-server with JetStream of the test's own, on a free port, that the test may stop and restart. */
+export class NatsServerProcess {
+  #child: ChildProcess | undefined;
+  private constructor(
+    readonly port: number,
+    private readonly storeDir: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  static async create(options: { start?: boolean } = {}): Promise<NatsServerProcess> {
+    const server = new NatsServerProcess(await freePort(), await mkdtemp(join(tmpdir(), "nats-")));
+    if (options.start ?? true) await server.start();
+    return server;
+  }
+
+  async start(): Promise<void> {
+    const bin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+    this.#child = spawn(bin, ["-a", "127.0.0.1", "-p", String(this.port), "-js", "-sd", this.storeDir], {
+      stdio: "ignore",
+    });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (await canConnect(this.port)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`nats-server did not start on port ${this.port}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    await rm(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Polls until `check` passes or the time is up; returns the last value. */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await check();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await check();
+  }
+  return value;
+}

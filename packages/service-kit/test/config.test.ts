@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config";
+
+const KEY = Buffer.alloc(32, 1).toString("base64");
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("starts a developer's laptop with defaults and the development master key", () => {
+    const config = loadConfig({});
+    expect(config.DASHBOARD_AUTH_PORT).toBe(7005);
+    expect(config.API_AUTH_PORT).toBe(7006);
+    expect(config.usingDevelopmentMasterKey).toBe(true);
+    expect(config.MASTER_KEY).toHaveLength(32);
+    expect(config.trustProxy).toBe(false);
+  });
+
+  it("converts and validates types, naming each bad variable", () => {
+    expect(loadConfig({ DASHBOARD_AUTH_PORT: "8080", MIGRATE_ON_START: "false" })).toMatchObject({
+      DASHBOARD_AUTH_PORT: 8080,
+      MIGRATE_ON_START: false,
+    });
+    const problems = problemsOf({ DASHBOARD_AUTH_PORT: "seventy", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    expect(problems.join("\n")).toMatch(/DASHBOARD_AUTH_PORT/);
+    expect(problems.join("\n")).toMatch(/DATABASE_URL/);
+    expect(problems.join("\n")).toMatch(/LOG_LEVEL/);
+  });
+
+  it("refuses production without a master key, with a dev SMS provider, or without SMTP", () => {
+    const problems = problemsOf({ NODE_ENV: "production" });
+    expect(problems).toContain("MASTER_KEY: required in production (openssl rand -base64 32)");
+    expect(problems.some((p) => p.startsWith("SMS_PROVIDER:"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("SMTP_URL:"))).toBe(true);
+  });
+
+  it("accepts production with its own key, a real SMS provider and SMTP", () => {
+    const config = loadConfig({
+      NODE_ENV: "production",
+      MASTER_KEY: KEY,
+      SMS_PROVIDER: "http",
+      SMTP_URL: "smtp://mail.internal:25",
+      TRUST_PROXY: "10.0.0.0/8, 127.0.0.1",
+    });
+    expect(config.usingDevelopmentMasterKey).toBe(false);
+    expect(config.MASTER_KEY.equals(Buffer.alloc(32, 1))).toBe(true);
+    expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1"]);
+  });
+
+  it("refuses a master key of the wrong length and trusting every proxy in production", () => {
+    expect(problemsOf({ MASTER_KEY: Buffer.alloc(16).toString("base64") })[0]).toMatch(/MASTER_KEY: must be 32 bytes/);
+    const problems = problemsOf({
+      NODE_ENV: "production",
+      MASTER_KEY: KEY,
+      SMS_PROVIDER: "http",
+      SMTP_URL: "smtp://m:25",
+      TRUST_PROXY: "true",
+    });
+    expect(problems).toEqual([expect.stringMatching(/^TRUST_PROXY:/)]);
+  });
+});

@@ -1,0 +1,205 @@
+import { createHmac, createPrivateKey, generateKeyPairSync } from "node:crypto";
+import { createDb, type Db } from "@ipaas/db";
+import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { MasterKey } from "../src/crypto";
+import { newId } from "../src/ids";
+import { SigningKeyStore } from "../src/keys/signing-keys";
+import { InvalidTokenError, TokenService } from "../src/keys/tokens";
+
+const ISSUER = "http://issuer.test";
+const masterKey = new MasterKey(Buffer.alloc(32, 9));
+const policy = { rotationDays: 30, publishLeadSeconds: 3600, maxTokenTtlSeconds: 900 };
+
+describe("signing keys and tokens", () => {
+  let db: Db;
+  beforeAll(() => {
+    db = createDb(inject("databaseUrl"));
+  });
+  afterAll(() => db.$disconnect());
+
+  /** Each test gets its own "service", so keys never mix between tests. */
+  function store(clock?: () => number) {
+    return new SigningKeyStore(db, masterKey, `svc-${newId("key")}`, policy, clock);
+  }
+
+  it("publishes an Ed25519 key whose tokens verify with jose", async () => {
+    const keys = store();
+    await keys.init();
+    const jwks = keys.jwks();
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+
+    const tokens = new TokenService(keys, ISSUER);
+    const { token, jti } = tokens.sign(
+      { scope: "read" },
+      { typ: "at+jwt", audience: "api", subject: "org_1", ttlSeconds: 60 },
+    );
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: "api",
+      typ: "at+jwt",
+      algorithms: ["EdDSA"],
+      requiredClaims: ["exp", "iat", "jti", "sub"],
+    });
+    expect(payload).toMatchObject({ sub: "org_1", scope: "read", jti });
+    expect(protectedHeader.kid).toBe(jwks.keys[0]?.kid);
+  });
+
+  it("keeps the private key encrypted at rest", async () => {
+    const keys = store();
+    await keys.init();
+    const row = await db.signingKey.findFirstOrThrow({ where: { service: keys.service } });
+    expect(row.privateKeyEncrypted).not.toMatch(/PRIVATE KEY/);
+    expect(masterKey.decrypt(row.privateKeyEncrypted, `signing-key:${row.id}`)).toMatch(/BEGIN PRIVATE KEY/);
+  });
+
+  it("makes one key when two instances start together", async () => {
+    const service = `svc-${newId("key")}`;
+    const a = new SigningKeyStore(db, masterKey, service, policy);
+    const b = new SigningKeyStore(db, masterKey, service, policy);
+    await Promise.all([a.init(), b.init()]);
+    expect(await db.signingKey.count({ where: { service } })).toBe(1);
+    expect(a.signingKey().kid).toBe(b.signingKey().kid);
+  });
+
+  it("publishes a new key before it signs and keeps the old one until its tokens expire", async () => {
+    let now = Date.now();
+    const keys = store(() => now);
+    await keys.init();
+    const tokens = new TokenService(keys, ISSUER, () => now);
+    const old = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 900 });
+    const oldKid = keys.signingKey().kid;
+
+    const newKid = await keys.rotate();
+    // Published, not yet signing.
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+    expect(keys.signingKey().kid).toBe(oldKid);
+
+    now += 3600_000; // the publish lead has passed: the new key signs
+    expect(keys.signingKey().kid).toBe(newKid);
+    const fresh = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 900 });
+    expect(fresh.token).not.toBe(old.token);
+
+    // The old key is still published while a token it signed could be alive...
+    now += 899_000;
+    expect(keys.jwks().keys.map((k) => k.kid)).toContain(oldKid);
+    // ...and leaves the JWKS once every such token has expired.
+    now += 2_000;
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it("keeps tokens signed before a rotation verifiable through it", async () => {
+    const keys = store();
+    await keys.init();
+    const tokens = new TokenService(keys, ISSUER);
+    const before = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 });
+    await keys.rotate(0);
+    const after = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 });
+    for (const t of [before, after]) {
+      await expect(tokens.verify(t.token, { typ: ["at+jwt"], audience: "api" })).resolves.toMatchObject({
+        claims: { jti: t.jti },
+      });
+      await expect(jwtVerify(t.token, createLocalJWKSet(keys.jwks()), { issuer: ISSUER })).resolves.toBeTruthy();
+    }
+    const kids = [before, after].map(
+      (t) => JSON.parse(Buffer.from(t.token.split(".")[0] ?? "", "base64url").toString()).kid,
+    );
+    expect(kids[0]).not.toBe(kids[1]);
+  });
+
+  describe("refuses forged and misdirected tokens", () => {
+    let keys: SigningKeyStore;
+    let tokens: TokenService;
+    let kid: string;
+    const accept = { typ: ["at+jwt"], audience: "api" } as const;
+    beforeAll(async () => {
+      keys = store();
+      await keys.init();
+      tokens = new TokenService(keys, ISSUER);
+      kid = keys.signingKey().kid;
+    });
+
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    const claims = () => {
+      const iat = Math.floor(Date.now() / 1000);
+      return { iss: ISSUER, sub: "s", aud: "api", iat, exp: iat + 60, jti: "jti_x" };
+    };
+    const reason = async (token: string, options: { typ: readonly string[]; audience: string } = accept) => {
+      try {
+        await tokens.verify(token, options);
+        return "accepted";
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidTokenError);
+        return (error as InvalidTokenError).reason;
+      }
+    };
+
+    it("alg none in any spelling, and an empty or altered signature", async () => {
+      for (const alg of ["none", "None", "NONE"]) {
+        expect(await reason(`${b64({ alg, kid, typ: "at+jwt" })}.${b64(claims())}.`)).toBe("algorithm not allowed");
+      }
+      const good = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 }).token;
+      const [h, p] = good.split(".");
+      expect(await reason(`${h}.${p}.`)).not.toBe("accepted");
+      expect(await reason(`${h}.${b64({ ...claims(), sub: "admin" })}.${good.split(".")[2]}`)).toBe("bad signature");
+    });
+
+    it("HS256 signed with the public key (algorithm confusion)", async () => {
+      const publicJwk = keys.jwks().keys[0];
+      const head = b64({ alg: "HS256", kid, typ: "at+jwt" });
+      const body = b64(claims());
+      const sig = createHmac("sha256", JSON.stringify(publicJwk)).update(`${head}.${body}`).digest("base64url");
+      expect(await reason(`${head}.${body}.${sig}`)).toBe("algorithm not allowed");
+    });
+
+    it("an attacker's key embedded in the header or named by jku/x5u", async () => {
+      const attacker = generateKeyPairSync("ed25519");
+      const jwk = await exportJWK(attacker.publicKey);
+      const forged = await new SignJWT(claims())
+        .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid, jwk })
+        .sign(attacker.privateKey);
+      expect(await reason(forged)).toBe("header not allowed");
+      const jku = await new SignJWT(claims())
+        .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid, jku: "http://127.0.0.1:1/jwks" })
+        .sign(attacker.privateKey);
+      expect(await reason(jku)).toBe("header not allowed");
+      const signedByStranger = await new SignJWT(claims())
+        .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid })
+        .sign(createPrivateKey(attacker.privateKey.export({ type: "pkcs8", format: "pem" })));
+      expect(await reason(signedByStranger)).toBe("bad signature");
+    });
+
+    it("kid values that try path traversal or SQL", async () => {
+      const attacker = generateKeyPairSync("ed25519");
+      for (const evil of ["../../dev/null", "' OR 1=1--", ""]) {
+        const t = await new SignJWT(claims())
+          .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: evil })
+          .sign(attacker.privateKey);
+        expect(await reason(t)).toBe("unknown key");
+      }
+    });
+
+    it("wrong type, audience or issuer; expired; not yet valid", async () => {
+      const sign = (typ: string, audience: string) =>
+        tokens.sign({}, { typ, audience, subject: "s", ttlSeconds: 60 }).token;
+      expect(await reason(sign("session+jwt", "api"))).toBe("wrong token type");
+      expect(await reason(sign("at+jwt", "dashboard"))).toBe("wrong audience");
+      const otherIssuer = new TokenService(keys, "http://elsewhere.test");
+      expect(
+        await reason(otherIssuer.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 }).token),
+      ).toBe("wrong issuer");
+      const past = new TokenService(keys, ISSUER, () => Date.now() - 120_000);
+      expect(await reason(past.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 }).token)).toBe(
+        "expired",
+      );
+      const signing = keys.signingKey();
+      const future = await new SignJWT({ ...claims(), nbf: Math.floor(Date.now() / 1000) + 600 })
+        .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: signing.kid })
+        .sign(signing.privateKey);
+      expect(await reason(future)).toBe("not yet valid");
+      expect(await reason("not.a.jwt")).toBe("malformed");
+    });
+  });
+});
