@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Fastify, { type FastifyPluginAsync } from "fastify";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { serverOptions } from "./server-options";
@@ -13,6 +15,7 @@ export interface RunOptions {
  * listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests and closes its resources.
  */
 export async function runService(options: RunOptions): Promise<void> {
+  loadDotEnv();
   let config: Config;
   try {
     config = loadConfig();
@@ -56,5 +59,27 @@ export async function runService(options: RunOptions): Promise<void> {
     app.log.fatal({ err: error }, "could not start");
     await app.close().catch(() => undefined);
     process.exit(1);
+  }
+}
+
+/**
+ * Reads the nearest `.env` (service folder or repository root) without overriding the real environment.
+ * `ENV_FILE` names another file, or `none` to read none.
+ */
+function loadDotEnv(): void {
+  const named = process.env.ENV_FILE;
+  if (named === "none") return;
+  if (named) {
+    process.loadEnvFile(named);
+    return;
+  }
+  let dir = process.cwd();
+  for (let depth = 0; depth < 3; depth++) {
+    const file = join(dir, ".env");
+    if (existsSync(file)) {
+      process.loadEnvFile(file);
+      return;
+    }
+    dir = dirname(dir);
   }
 }

@@ -17,7 +17,6 @@ export function serverOptions(
     logger: logStream ? { ...logger, stream: logStream } : logger,
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
-    requestIdLogLabel: "requestId",
     // Echo a caller's request id only when it is harmless to log; otherwise make our own.
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];

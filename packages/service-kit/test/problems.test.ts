@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineErrorCodes } from "../src/errors";
 import { platformPlugin } from "../src/plugins/platform";
 import { serverOptions } from "../src/server-options";
-import { testConfig } from "../src/testing";
+import { testConfig } from "../src/testing/harness";
 
 const { fail } = defineErrorCodes({ WIDGET_TAKEN: { status: 409, title: "That widget exists" } });
 

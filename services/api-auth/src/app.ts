@@ -1,6 +1,8 @@
+import { eventsPlugin } from "@ipaas/events/fastify";
 import type { Config } from "@ipaas/service-kit";
 import { databasePlugin, platformPlugin, signingKeysPlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 
 export const SERVICE = "api-auth";
 
@@ -9,7 +11,7 @@ export interface AppOptions {
 }
 
 /** Builds api-auth: OAuth 2.0 client credentials for partners, and end-user one-time-code sign-in. Never listens. */
-export default async function apiAuth(app: FastifyInstance, { config }: AppOptions) {
+async function apiAuth(app: FastifyInstance, { config }: AppOptions) {
   await app.register(platformPlugin, {
     config,
     service: SERVICE,
@@ -25,6 +27,7 @@ export default async function apiAuth(app: FastifyInstance, { config }: AppOptio
     poolSize: config.DATABASE_POOL_SIZE,
     migrateOnStart: config.MIGRATE_ON_START,
   });
+  await app.register(eventsPlugin, { servers: config.NATS_URL, name: SERVICE, relay: false });
   await app.register(signingKeysPlugin, {
     service: SERVICE,
     issuer: config.API_AUTH_ISSUER,
@@ -33,3 +36,6 @@ export default async function apiAuth(app: FastifyInstance, { config }: AppOptio
     maxTokenTtlSeconds: config.API_TOKEN_TTL_SECONDS,
   });
 }
+
+// Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.
+export default fp(apiAuth, { name: SERVICE });

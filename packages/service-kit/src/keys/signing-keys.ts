@@ -150,7 +150,14 @@ export class SigningKeyStore {
       orderBy: { activatesAt: "desc" },
     });
     return rows.map((row) => {
-      const privateKeyPem = this.masterKey.decrypt(row.privateKeyEncrypted, `signing-key:${row.id}`);
+      let privateKeyPem: string;
+      try {
+        privateKeyPem = this.masterKey.decrypt(row.privateKeyEncrypted, `signing-key:${row.id}`);
+      } catch {
+        throw new Error(
+          `signing key ${row.id} of ${this.service} cannot be decrypted: MASTER_KEY is not the key it was stored under`,
+        );
+      }
       const privateKey = createPrivateKey(privateKeyPem);
       const publicKey = createPublicKey(privateKey);
       return {

@@ -29,6 +29,8 @@ export const platformPlugin = fp(
   async (app: FastifyInstance, options: PlatformOptions) => {
     app.decorate("config", options.config);
     app.decorate("masterKey", new MasterKey(options.config.MASTER_KEY));
+    // OpenAPI first: it documents only the routes registered after it.
+    await app.register(openApiPlugin, options.openapi);
     await app.register(problemsPlugin);
     await app.register(helmet, {
       // The docs UI is the only HTML we serve; its own plugin sets a matching CSP for it.
@@ -40,7 +42,6 @@ export const platformPlugin = fp(
     });
     await app.register(healthPlugin);
     await app.register(metricsPlugin, { service: options.service });
-    await app.register(openApiPlugin, options.openapi);
   },
   { name: "platform" },
 );

@@ -10,8 +10,11 @@ import { Writable } from "node:stream";
 import type {} from "@ipaas/db/testing";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
-import { type Config, loadConfig } from "./config";
-import { serverOptions } from "./server-options";
+import { type Config, loadConfig } from "../config";
+import { serverOptions } from "../server-options";
+
+/** The master key every test app and spawned test server shares (the database is shared by the run). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 
 /** Configuration for a test app: the run's database, no migration at start, quiet logs. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -20,7 +23,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: "silent",
     DATABASE_URL: inject("databaseUrl"),
     MIGRATE_ON_START: "false",
-    MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+    MASTER_KEY: TEST_MASTER_KEY,
     ...overrides,
   });
 }
@@ -112,16 +115,12 @@ export class NatsServerProcess {
   }
 
   async start(): Promise<void> {
+    if (this.#child) return;
     const bin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
     this.#child = spawn(bin, ["-a", "127.0.0.1", "-p", String(this.port), "-js", "-sd", this.storeDir], {
       stdio: "ignore",
     });
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (await canConnect(this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`nats-server did not start on port ${this.port}`);
+    await waitFor(`nats-server on port ${this.port}`, () => canConnect(this.port), 10_000, 25);
   }
 
   async stop(): Promise<void> {
@@ -151,17 +150,25 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Polls until `check` passes or the time is up; returns the last value. */
-export async function eventually<T>(
-  check: () => Promise<T>,
-  ok: (value: T) => boolean,
+/** Polls `probe` until it returns a value that is not undefined, null or false; fails with `what` on timeout. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
   timeoutMs = 10_000,
+  intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let value = await check();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await check();
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  return value;
 }

@@ -1,0 +1,68 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both services and the migrator. The internal packages export TypeScript source and the
+# services run it with tsx, so there is no compile step: the build stage installs the workspace (compiling
+# native addons such as argon2 and generating the Prisma client) and the runtime stage copies it without
+# the compilers.
+#
+# The image has no default service; choose one with the container's command (see docker-compose.yml):
+#   dashboard-auth:  working dir /app/services/dashboard-auth, command: node --import tsx src/server.ts
+#   api-auth:        working dir /app/services/api-auth,       command: node --import tsx src/server.ts
+#   migrations:      command: pnpm db:migrate
+# `node --import tsx src/server.ts` is what `pnpm --filter <service> start` (`tsx src/server.ts`) runs, minus
+# the pnpm and `sh -c` processes in between. Under pnpm, SIGTERM stops the shell and pnpm at once and never
+# reaches the server, which is then killed with its in-flight requests instead of draining them.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ─────────────────────────────── base ───────────────────────────────
+FROM ${NODE_IMAGE} AS base
+# The version pinned by package.json's packageManager field. Installed with npm rather than
+# `corepack enable` + `corepack prepare`: Node 20's bundled corepack checks pnpm's registry signature
+# against keys built into it and refuses the download when they do not match ("No compatible signature
+# found in package metadata"); npm checks the tarball against the registry's integrity hash.
+ARG PNPM_VERSION=10.34.9
+RUN npm install --global "pnpm@${PNPM_VERSION}" \
+ && npm cache clean --force \
+ && pnpm --version
+WORKDIR /app
+
+# ─────────────────────────────── build ──────────────────────────────
+FROM base AS build
+# Toolchain for node-gyp: argon2 is compiled from source (.npmrc: build-from-source=true).
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# node-gyp builds against the headers that ship with this Node instead of downloading them; CI=true keeps
+# pnpm non-interactive.
+ENV npm_config_nodedir=/usr/local \
+    CI=true
+
+# Manifests first, so the dependency layer is rebuilt only when they change. `pnpm install` runs
+# packages/db's postinstall (scripts/generate.mjs → prisma generate), which needs the scripts and prisma/.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+COPY packages/db/package.json packages/db/
+COPY packages/db/scripts/ packages/db/scripts/
+COPY packages/events/package.json packages/events/
+COPY packages/service-kit/package.json packages/service-kit/
+COPY services/dashboard-auth/package.json services/dashboard-auth/
+COPY services/api-auth/package.json services/api-auth/
+COPY prisma/ prisma/
+# Development dependencies stay: `pnpm db:migrate` runs through the workspace root's tsx.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile --store-dir /pnpm/store
+
+# The source. .dockerignore keeps out every node_modules and packages/db/src/generated, so neither the
+# installed dependencies nor the generated Prisma client above is overwritten by the host's.
+COPY . .
+
+# ────────────────────────────── runtime ─────────────────────────────
+FROM base AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
+# Owned by root and read-only to the service user: the process cannot change its own code.
+COPY --from=build /app /app
+USER node
+EXPOSE 7005 7006
+# No default service (see the top of this file).
+CMD ["node", "-e", "console.error('Choose what to run: see the Dockerfile header or docker-compose.yml'); process.exit(64)"]

@@ -1,0 +1,166 @@
+import { type Static, Type } from "typebox";
+import { Value } from "typebox/value";
+
+/*
+ * The events one service announces and the other applies, with their TypeBox schemas.
+ *
+ * Events NEVER carry secrets: no client secret, no secret hash (current or previous), no token, no key
+ * material, no personal data. They say *that* something changed and which version is now current; a
+ * consumer that needs the new credential material reads it from the database. The data schemas are
+ * closed (`additionalProperties: false`) so a producer cannot smuggle an extra field such as a hash into
+ * an event: `assertValidEvent` (called by `appendToOutbox`) refuses it.
+ *
+ * On the consuming side `parseEvent` is tolerant of fields it does not know (they are dropped), so a
+ * producer may add an optional field before every consumer has been upgraded.
+ */
+
+/** The header that carries the event type on every published message. */
+export const EVENT_TYPE_HEADER = "Ipaas-Event-Type";
+/** The default first token of every event subject. */
+export const DEFAULT_SUBJECT_PREFIX = "ipaas";
+
+/** A subject token: no dots, wildcards or whitespace. Organization ids (`org_…`) always match. */
+const SUBJECT_TOKEN = "^[A-Za-z0-9_-]+$";
+
+const OrganizationId = Type.String({ minLength: 1, maxLength: 128, pattern: SUBJECT_TOKEN });
+const Instant = Type.String({ format: "date-time" });
+const Version = Type.Integer({ minimum: 1 });
+
+export const CredentialRotatedData = Type.Object(
+  {
+    organizationId: OrganizationId,
+    clientKey: Type.String({ minLength: 1 }),
+    /** The credential version now current (OrganizationCredential.version). */
+    credentialVersion: Version,
+    /** Until when the replaced secret is still honoured; null when it stopped working at once. */
+    previousSecretValidUntil: Type.Union([Instant, Type.Null()]),
+    /** Tokens issued before this instant are inactive; null when the rotation kept existing tokens. */
+    tokensNotBefore: Type.Union([Instant, Type.Null()]),
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+export const OrganizationUpdatedData = Type.Object(
+  {
+    organizationId: OrganizationId,
+    /** Tenant.version after the change; consumers ignore an event older than what they hold. */
+    version: Version,
+    status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("SUSPENDED")]),
+    scopes: Type.Array(Type.String()),
+    name: Type.String(),
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+export const OrganizationDeletedData = Type.Object(
+  {
+    organizationId: OrganizationId,
+    version: Version,
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+/** Each event type and the schema of its data. */
+export const EventDataSchemas = {
+  "organization.credential_rotated": CredentialRotatedData,
+  "organization.updated": OrganizationUpdatedData,
+  "organization.deleted": OrganizationDeletedData,
+} as const;
+
+export type EventType = keyof typeof EventDataSchemas;
+export type EventData<T extends EventType> = Static<(typeof EventDataSchemas)[T]>;
+
+export type CredentialRotatedEvent = {
+  type: "organization.credential_rotated";
+  data: EventData<"organization.credential_rotated">;
+};
+export type OrganizationUpdatedEvent = { type: "organization.updated"; data: EventData<"organization.updated"> };
+export type OrganizationDeletedEvent = { type: "organization.deleted"; data: EventData<"organization.deleted"> };
+
+/** Every event, discriminated by `type`. */
+export type DomainEvent = CredentialRotatedEvent | OrganizationUpdatedEvent | OrganizationDeletedEvent;
+
+/** The whole union as one schema (for documentation or validation of `{ type, data }` envelopes). */
+export const DomainEventSchema = Type.Union([
+  Type.Object({ type: Type.Literal("organization.credential_rotated"), data: CredentialRotatedData }),
+  Type.Object({ type: Type.Literal("organization.updated"), data: OrganizationUpdatedData }),
+  Type.Object({ type: Type.Literal("organization.deleted"), data: OrganizationDeletedData }),
+]);
+
+export const EVENT_TYPES = Object.keys(EventDataSchemas) as EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.hasOwn(EventDataSchemas, value);
+}
+
+/** A message that can never be applied (unknown type, invalid JSON, schema violation): terminate it, do not retry. */
+export class PoisonMessageError extends Error {
+  override name = "PoisonMessageError";
+}
+
+/** `organization.credential_rotated` → `credential_rotated`. */
+export function shortType(type: EventType): string {
+  return type.slice(type.indexOf(".") + 1);
+}
+
+function assertSubjectToken(what: string, value: string): void {
+  if (!new RegExp(SUBJECT_TOKEN).test(value)) throw new Error(`${what} is not a valid subject token: ${value}`);
+}
+
+function assertSubjectPrefix(prefix: string): void {
+  for (const token of prefix.split(".")) assertSubjectToken("subject prefix", token);
+}
+
+/** `<prefix>.organization.<organizationId>.<short type>`, e.g. `ipaas.organization.org_123.updated`. */
+export function subjectFor(event: DomainEvent, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  assertSubjectPrefix(prefix);
+  assertSubjectToken("organizationId", event.data.organizationId);
+  return `${prefix}.organization.${event.data.organizationId}.${shortType(event.type)}`;
+}
+
+/** The subjects a stream (or consumer filter) needs to capture every organization event under `prefix`. */
+export function organizationSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  assertSubjectPrefix(prefix);
+  return `${prefix}.organization.>`;
+}
+
+function describeErrors(type: EventType, data: unknown): string {
+  const problems = [...Value.Errors(EventDataSchemas[type], data)]
+    .slice(0, 5)
+    // The path and the rule only: never the offending value.
+    .map((e) => `${e.instancePath || "/"} ${e.message}`);
+  return problems.join("; ");
+}
+
+/** Throws (a plain Error: a programming mistake, not a poison message) unless the event matches its closed schema. */
+export function assertValidEvent(event: DomainEvent): void {
+  if (!isEventType(event.type)) throw new Error(`unknown event type: ${String(event.type)}`);
+  if (!Value.Check(EventDataSchemas[event.type], event.data)) {
+    throw new Error(`invalid ${event.type} event: ${describeErrors(event.type, event.data)}`);
+  }
+}
+
+/**
+ * Validates a received message (its type header and its JSON body, which is the event's `data`) and
+ * returns the typed event. Unknown fields are dropped. Throws PoisonMessageError when the message can
+ * never be applied.
+ */
+export function parseEvent(type: string, json: string | Uint8Array): DomainEvent {
+  if (!isEventType(type)) throw new PoisonMessageError(`unknown event type: ${JSON.stringify(type.slice(0, 100))}`);
+  const text = typeof json === "string" ? json : new TextDecoder().decode(json);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new PoisonMessageError(`${type}: body is not valid JSON`);
+  }
+  const schema = EventDataSchemas[type];
+  const data = typeof value === "object" && value !== null ? Value.Clean(schema, Value.Clone(value)) : value;
+  if (!Value.Check(schema, data)) {
+    throw new PoisonMessageError(`${type}: ${describeErrors(type, data)}`);
+  }
+  return { type, data } as DomainEvent;
+}

@@ -1,0 +1,59 @@
+import type {} from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { DEFAULT_SUBJECT_PREFIX, organizationSubjects } from "./contracts";
+import { NatsLink } from "./nats-link";
+import { OutboxRelay } from "./relay";
+import { ensureStream } from "./stream";
+
+/** The stream every organization event is kept in (file storage; duplicates dropped by Nats-Msg-Id). */
+export const ORGANIZATION_STREAM = "IPAAS_ORGANIZATION_EVENTS";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    nats: NatsLink;
+    /** Present in services that write events: publishes the outbox to JetStream. */
+    outboxRelay?: OutboxRelay;
+  }
+}
+
+export interface EventsPluginOptions {
+  servers: string;
+  /** Client name shown by the NATS server: the service's name. */
+  name: string;
+  /** Run the outbox relay in this service. */
+  relay: boolean;
+  subjectPrefix?: string;
+  stream?: string;
+}
+
+/**
+ * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
+ * "not ready" while NATS is down), makes sure the organization stream exists after every connect,
+ * reports the link in readiness, optionally runs the outbox relay, and drains on close.
+ */
+export const eventsPlugin = fp(
+  async (app: FastifyInstance, options: EventsPluginOptions) => {
+    const subjectPrefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
+    const logger = app.log.child({ component: "events" });
+    const link = new NatsLink({ servers: options.servers, name: options.name, logger });
+    link.onConnect(async (connected) => {
+      await ensureStream(await connected.jetstreamManager(), {
+        name: options.stream ?? ORGANIZATION_STREAM,
+        subjects: [organizationSubjects(subjectPrefix)],
+      });
+    });
+    link.start();
+    app.decorate("nats", link);
+    app.readiness.add("nats", () => link.status());
+
+    if (options.relay) {
+      const relay = new OutboxRelay({ db: app.db, link, logger, subjectPrefix });
+      relay.start();
+      app.decorate("outboxRelay", relay);
+      app.addHook("onClose", async () => relay.stop());
+    }
+    app.addHook("onClose", async () => link.close());
+  },
+  { name: "events", dependencies: ["health", "database"] },
+);

@@ -1,0 +1,48 @@
+export {
+  applyOnce,
+  type EphemeralStart,
+  type EventHandler,
+  type MessageContext,
+  type RunningConsumer,
+  type StartConsumerOptions,
+  startConsumer,
+} from "./consumer";
+export {
+  assertValidEvent,
+  CredentialRotatedData,
+  type CredentialRotatedEvent,
+  DEFAULT_SUBJECT_PREFIX,
+  type DomainEvent,
+  DomainEventSchema,
+  EVENT_TYPE_HEADER,
+  EVENT_TYPES,
+  type EventData,
+  EventDataSchemas,
+  type EventType,
+  isEventType,
+  OrganizationDeletedData,
+  type OrganizationDeletedEvent,
+  OrganizationUpdatedData,
+  type OrganizationUpdatedEvent,
+  organizationSubjects,
+  PoisonMessageError,
+  parseEvent,
+  shortType,
+  subjectFor,
+} from "./contracts";
+export { type EventsLogger, silentLogger } from "./logger";
+export {
+  type LinkStatus,
+  NatsLink,
+  type NatsLinkOptions,
+  NatsNotConnectedError,
+  type OnConnectHook,
+} from "./nats-link";
+export { type AppendToOutboxOptions, appendToOutbox } from "./outbox";
+export { OutboxRelay, type OutboxRelayOptions, type OutboxRow } from "./relay";
+export {
+  type EnsureDurableConsumerOptions,
+  type EnsureStreamOptions,
+  ensureDurableConsumer,
+  ensureStream,
+} from "./stream";

@@ -1,0 +1,155 @@
+// These tests stop and restart a nats-server of their own (never the shared one on 4222).
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  appendToOutbox,
+  type DomainEvent,
+  ensureStream,
+  NatsLink,
+  NatsNotConnectedError,
+  OutboxRelay,
+  organizationSubjects,
+  startConsumer,
+} from "../src/index";
+import { memoryLogger, NatsServerProcess, orgDeleted, orgUpdated, testDb, uniq, waitFor } from "./helpers";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function ownServer(): Promise<NatsServerProcess> {
+  const server = await NatsServerProcess.create({ start: false });
+  cleanups.push(() => server.dispose());
+  return server;
+}
+
+function ownLink(server: NatsServerProcess): NatsLink {
+  const link = new NatsLink({
+    servers: server.url,
+    name: "events-outage-test",
+    logger: memoryLogger(),
+    connectTimeoutMs: 500,
+    retryMinMs: 50,
+    retryMaxMs: 250,
+    reconnectTimeWaitMs: 100,
+    requestTimeoutMs: 2_000,
+  });
+  cleanups.push(() => link.close());
+  return link;
+}
+
+describe("NatsLink", () => {
+  it("reports why it is not connected, connects once a server starts, and follows drops", async () => {
+    const server = await ownServer();
+    const link = ownLink(server);
+    let connects = 0;
+    link.onConnect(() => {
+      connects++;
+    });
+    expect(link.status()).toEqual({ ok: false, detail: "not started" });
+
+    link.start(); // returns at once although nothing listens on the port
+    const down = await waitFor("a failed attempt", () => {
+      const s = link.status();
+      return s.detail.startsWith("cannot reach") ? s : null;
+    });
+    expect(down).toEqual({ ok: false, detail: `cannot reach ${server.url}: ECONNREFUSED` });
+    expect(() => link.jetstream()).toThrow(NatsNotConnectedError);
+    await expect(link.jetstreamManager()).rejects.toThrow(/NATS is not connected: cannot reach/);
+
+    await server.start();
+    await waitFor("connected", () => link.status().ok, 5_000);
+    expect(link.status()).toEqual({ ok: true, detail: `connected to ${server.url}` });
+    await waitFor("the connect hook", () => connects === 1);
+    expect((await (await link.jetstreamManager()).getAccountInfo()).streams).toBe(0);
+
+    await server.stop();
+    const lost = await waitFor("the drop", () => (link.status().ok ? null : link.status()), 5_000);
+    expect(lost.detail).toMatch(new RegExp(`^reconnecting to ${server.url}`));
+
+    await server.start();
+    await waitFor("reconnected", () => link.status().ok, 5_000);
+    await waitFor("the reconnect hook", () => connects === 2);
+
+    await link.close();
+    expect(link.status()).toEqual({ ok: false, detail: "closed" });
+  });
+});
+
+describe("an outage of NATS", () => {
+  it("keeps events pending while NATS is down and delivers them once it is back", async () => {
+    const db = testDb();
+    cleanups.push(() => db.$disconnect());
+    const server = await ownServer();
+    await server.start();
+    const link = ownLink(server);
+    const prefix = uniq("outage");
+    const stream = prefix.toUpperCase();
+    cleanups.push(async () => {
+      await db.outboxEvent.deleteMany({ where: { subject: { startsWith: `${prefix}.` } } });
+    });
+    link.onConnect(async (l) => {
+      await ensureStream(await l.jetstreamManager(), { name: stream, subjects: [organizationSubjects(prefix)] });
+    });
+    link.start();
+    await waitFor("connected", () => link.isConnected());
+
+    const durable: DomainEvent[] = [];
+    const ephemeral: DomainEvent[] = [];
+    const consumers = [
+      startConsumer({
+        link,
+        stream,
+        durableName: "api_auth",
+        handler: async (e) => {
+          durable.push(e);
+        },
+      }),
+      startConsumer({
+        link,
+        stream,
+        handler: async (e) => {
+          ephemeral.push(e);
+        },
+      }),
+    ];
+    cleanups.push(async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+    });
+    const relay = new OutboxRelay({ db, link, subjectPrefix: prefix, pollIntervalMs: 50, maxBackoffMs: 500 });
+    cleanups.push(() => relay.stop());
+    relay.start();
+
+    // Both consumers are up and events flow.
+    const append = (event: DomainEvent) =>
+      db.$transaction((tx) => appendToOutbox(tx, event, { subjectPrefix: prefix }));
+    const first = orgUpdated();
+    await append(first);
+    relay.kick();
+    await waitFor("the first event", () => durable.length === 1 && ephemeral.length === 1);
+
+    await server.stop();
+    await waitFor("the drop", () => !link.isConnected());
+
+    // Writes still commit; nothing can be published; the rows stay pending with the failure recorded.
+    const during = [orgUpdated(), orgDeleted(), orgUpdated()];
+    const ids: string[] = [];
+    for (const e of during) ids.push(await append(e));
+    expect(await relay.drainOnce()).toBe(0);
+    const pending = await db.outboxEvent.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: "asc" } });
+    expect(pending.every((r) => r.publishedAt === null)).toBe(true);
+    const oldest = pending.find((r) => r.id === ids[0]);
+    expect(oldest?.attempts).toBeGreaterThanOrEqual(1);
+    expect(oldest?.lastError).toMatch(/NatsNotConnectedError: NATS is not connected/);
+
+    // NATS comes back (same store): the relay publishes the backlog by itself and both consumers get it.
+    await server.start();
+    await waitFor("every event", () => durable.length === 4 && ephemeral.length === 4, 10_000);
+    expect(durable).toEqual([first, ...during]);
+    expect(ephemeral).toEqual([first, ...during]);
+    const rows = await db.outboxEvent.findMany({ where: { id: { in: ids } } });
+    expect(rows.every((r) => r.publishedAt !== null)).toBe(true);
+    const jsm = await link.jetstreamManager();
+    expect((await jsm.streams.info(stream)).state.messages).toBe(4);
+  });
+});

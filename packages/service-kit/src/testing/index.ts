@@ -1,0 +1,2 @@
+export * from "./foundation-suite";
+export * from "./harness";

@@ -1,0 +1,11 @@
+import { fileURLToPath } from "node:url";
+import { foundationSuite } from "@ipaas/service-kit/testing";
+import app, { SERVICE } from "../src/app";
+
+foundationSuite({
+  service: SERVICE,
+  plugin: app,
+  serverEntry: fileURLToPath(new URL("../src/server.ts", import.meta.url)),
+  portVariable: "DASHBOARD_AUTH_PORT",
+  issuerVariable: "DASHBOARD_AUTH_ISSUER",
+});
