@@ -51,6 +51,9 @@ else
   pnpm install
 fi
 
+# Fail here, not in a test, when the native argon2 build is missing or broken.
+(cd services/dashboard-auth && node -e "require('argon2').hash('check').then(() => process.exit(0), (e) => { console.error('setup: argon2 does not work:', e.message); process.exit(1); })")
+
 # The development database (tests make their own, fresh per run).
 DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ipaas}
 node -e '

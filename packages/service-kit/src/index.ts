@@ -1,4 +1,6 @@
+export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
 export { type Config, ConfigError, ConfigSchema, loadConfig } from "./config";
+export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
 export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
 export {
   CommonErrorCodes,

@@ -1,2 +1,3 @@
+export * from "./factories";
 export * from "./foundation-suite";
 export * from "./harness";
