@@ -33,6 +33,11 @@ export const ConfigSchema = Type.Object({
   MIGRATE_ON_START: Type.Boolean({ default: true }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 60, maximum: 86_400 }),
   API_TOKEN_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 60, maximum: 86_400 }),
+  /** The `aud` of partner access tokens: the resource servers (the platform's APIs) that accept them. */
+  API_TOKEN_AUDIENCE: Type.String({ default: "ipaas-partner-api", minLength: 1 }),
+  /** api-auth keeps organization credentials in memory this long; events invalidate sooner. */
+  CLIENT_CACHE_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  CLIENT_CACHE_MAX_ENTRIES: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 }),
   /** A new signing key is made this often, published this long before it signs. */
   SIGNING_KEY_ROTATION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
   SIGNING_KEY_PUBLISH_LEAD_SECONDS: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400 }),
