@@ -38,6 +38,13 @@ export const ConfigSchema = Type.Object({
   /** api-auth keeps organization credentials in memory this long; events invalidate sooner. */
   CLIENT_CACHE_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
   CLIENT_CACHE_MAX_ENTRIES: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 }),
+  /** Requests per minute per client address on the login, two-factor, password and token routes. */
+  AUTH_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 30, minimum: 1, maximum: 100_000 }),
+  /** A dashboard session ends after this long without use, and this long after login whatever happens. */
+  SESSION_IDLE_MINUTES: Type.Integer({ default: 60, minimum: 1, maximum: 1440 }),
+  SESSION_ABSOLUTE_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+  /** Where the dashboard UI lives: password-reset links point at `<url>/reset-password?token=…`. */
+  DASHBOARD_UI_URL: Type.String({ default: "http://localhost:3000", pattern: "^https?://" }),
   /** A new signing key is made this often, published this long before it signs. */
   SIGNING_KEY_ROTATION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
   SIGNING_KEY_PUBLISH_LEAD_SECONDS: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400 }),

@@ -3,6 +3,11 @@ import type { Config } from "@ipaas/service-kit";
 import { databasePlugin, platformPlugin, signingKeysPlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { identityPlugin } from "./plugins/identity";
+import { mailerPlugin } from "./plugins/mailer";
+import { passwordsPlugin } from "./plugins/passwords";
+import { rateLimitPlugin } from "./plugins/rate-limit";
+import routes from "./routes/index";
 
 export const SERVICE = "dashboard-auth";
 
@@ -35,6 +40,11 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
     publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
     maxTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
+  await app.register(rateLimitPlugin);
+  await app.register(passwordsPlugin);
+  await app.register(mailerPlugin);
+  await app.register(identityPlugin);
+  await app.register(routes, { prefix: "/v1" });
 }
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.

@@ -1,0 +1,77 @@
+// Operator commands: `pnpm --filter dashboard-auth admin <command> [--email …] [--name …]`
+//   bootstrap   --email --name   create the platform owner (MAIN Owner); prints a one-time set-up link
+//   setup-link  --email          a new one-time set-up (password reset) link for an existing user
+//   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
+import { parseArgs } from "node:util";
+import { createDb } from "@ipaas/db";
+import { loadConfig, MasterKey, writeAudit } from "@ipaas/service-kit";
+import { BootstrapError, bootstrapOwner, setupLink } from "../domain/bootstrap";
+import { resetLink } from "../domain/password-reset";
+import { createPasswords } from "../domain/passwords";
+import { TwoFactor } from "../domain/two-factor";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { email: { type: "string" }, name: { type: "string" } },
+});
+const [command] = positionals;
+
+function out(line: string) {
+  process.stdout.write(`${line}\n`);
+}
+function usage(message: string): never {
+  process.stderr.write(
+    `${message}\nusage: admin bootstrap --email <email> --name <name> | setup-link --email <email> | reset-2fa --email <email>\n`,
+  );
+  process.exit(2);
+}
+
+const config = loadConfig();
+const db = createDb(config.DATABASE_URL, { poolSize: 2 });
+try {
+  const email = values.email ?? usage("--email is required");
+  if (command === "bootstrap") {
+    const name = values.name ?? usage("--name is required");
+    const { userId, setupToken } = await bootstrapOwner(db, await createPasswords(), { email, name });
+    out(`Platform owner ${email} created (${userId}).`);
+    out("Set the password within 30 minutes (the link works once), then log in and set up two-factor:");
+    out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);
+    out(`  or: POST ${config.DASHBOARD_AUTH_ISSUER}/v1/auth/reset-password {"token":"${setupToken}","password":"…"}`);
+  } else if (command === "setup-link") {
+    const { setupToken } = await setupLink(db, email);
+    out(`One-time set-up link for ${email} (30 minutes):`);
+    out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);
+  } else if (command === "reset-2fa") {
+    const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+    if (!user) throw new BootstrapError(`no account for ${email}`);
+    await new TwoFactor(db, new MasterKey(config.MASTER_KEY)).reset(user.id);
+    await db.session.updateMany({
+      where: { userId: user.id, endedAt: null },
+      data: { endedAt: new Date(), endReason: "2fa_reset" },
+    });
+    await writeAudit(
+      db,
+      {
+        action: "auth.2fa_reset",
+        outcome: "success",
+        actorType: "system",
+        tenantId: user.tenantId,
+        targetType: "user",
+        targetId: user.id,
+      },
+      { ip: null, userAgent: "dashboard-auth admin cli" },
+    );
+    out(`Two-factor reset for ${email}: they set it up again at their next login.`);
+  } else {
+    usage(`unknown command: ${command ?? "(none)"}`);
+  }
+} catch (error) {
+  if (error instanceof BootstrapError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+} finally {
+  await db.$disconnect();
+}

@@ -1,0 +1,47 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+import type { Static } from "typebox";
+import { authRateLimit } from "../../plugins/rate-limit";
+import { ForgotPasswordBody, Message, problems, ResetPasswordBody } from "../../schemas/auth";
+
+export const FORGOT_PASSWORD_ANSWER = {
+  message: "If an account exists for this email, a link to reset its password has been sent.",
+};
+
+export default async function passwordRoutes(app: FastifyInstance) {
+  app.post<{ Body: Static<typeof ForgotPasswordBody> }>(
+    "/auth/forgot-password",
+    {
+      config: authRateLimit,
+      schema: {
+        tags: ["auth"],
+        summary: "E-mail a single-use reset link (valid 30 minutes) if the account exists",
+        description: "The answer is the same whether or not the account exists; the token is never returned.",
+        body: ForgotPasswordBody,
+        response: { 202: Message, ...problems(400, 429) },
+      },
+    },
+    async (request, reply) => {
+      app.passwordReset.request(request.body.email, requestOrigin(request));
+      return reply.status(202).send(FORGOT_PASSWORD_ANSWER);
+    },
+  );
+
+  app.post<{ Body: Static<typeof ResetPasswordBody> }>(
+    "/auth/reset-password",
+    {
+      config: authRateLimit,
+      schema: {
+        tags: ["auth"],
+        summary: "Set a new password with the token from the reset e-mail",
+        description: "Two-factor stays as it was; every session of the user ends.",
+        body: ResetPasswordBody,
+        response: { 200: Message, ...problems(400, 429) },
+      },
+    },
+    async (request) => {
+      await app.passwordReset.reset(request.body.token, request.body.password, requestOrigin(request));
+      return { message: "Password updated. Log in with the new password." };
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import { requestOrigin, writeAudit } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+import type { Static } from "typebox";
+import { fail } from "../../errors";
+import { principalOf } from "../../plugins/identity";
+import { authRateLimit } from "../../plugins/rate-limit";
+import { ChangePasswordBody, Message, problems } from "../../schemas/auth";
+
+export default async function changePasswordRoutes(app: FastifyInstance) {
+  app.put<{ Body: Static<typeof ChangePasswordBody> }>(
+    "/users/change-password",
+    {
+      config: authRateLimit,
+      preHandler: app.authenticate,
+      schema: {
+        tags: ["users"],
+        summary: "Change your own password (the current one is required); your other sessions end",
+        security: [{ bearer: [] }],
+        body: ChangePasswordBody,
+        response: { 200: Message, ...problems(400, 401, 403, 429) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { current_password, password, confirm_password } = request.body;
+      const origin = requestOrigin(request);
+      const audit = { actorType: "user" as const, actorId: principal.userId, tenantId: principal.tenantId };
+      if (password !== confirm_password) {
+        throw fail("PASSWORD_MISMATCH", "password and confirm_password differ", {
+          errors: [{ field: "confirm_password", message: "does not match password" }],
+        });
+      }
+      const user = await app.db.user.findUniqueOrThrow({ where: { id: principal.userId } });
+      if (!(await app.passwords.verify(user.passwordHash, current_password))) {
+        await writeAudit(
+          app.db,
+          {
+            ...audit,
+            action: "auth.password_changed",
+            outcome: "failure",
+            details: { reason: "wrong_current_password" },
+          },
+          origin,
+        );
+        throw fail("WRONG_PASSWORD");
+      }
+      const verdict = app.passwords.check(password, [user.email, user.email.split("@")[0] ?? "", user.name]);
+      if (!verdict.ok) {
+        throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
+          errors: [{ field: "password", message: verdict.reason }],
+        });
+      }
+      const passwordHash = await app.passwords.hash(password);
+      await app.db.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: user.id }, data: { passwordHash, passwordChangedAt: new Date() } });
+        await app.sessions.endAllFor(user.id, "password_changed", { except: principal.sessionId, db: tx });
+        await writeAudit(tx, { ...audit, action: "auth.password_changed", outcome: "success" }, origin);
+      });
+      return { message: "Password updated successfully" };
+    },
+  );
+}

@@ -1,0 +1,171 @@
+// The dashboard-auth test harness: an app against the run's database, a real SMTP server, an
+// independent TOTP generator, and factories that go through the HTTP API like a dashboard would.
+import { createHmac } from "node:crypto";
+import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { SMTPServer } from "smtp-server";
+import app, { SERVICE } from "../src/app";
+
+export interface Mail {
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server inside the test process that keeps what it receives. */
+export class SmtpSink {
+  readonly messages: Mail[] = [];
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<SmtpSink> {
+    const port = await freePort();
+    let sink: SmtpSink | undefined;
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS", "AUTH"],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          sink?.messages.push({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString("utf8"),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    sink = new SmtpSink(server, port);
+    return sink;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  /** The messages sent to one address. */
+  to(address: string): Mail[] {
+    return this.messages.filter((m) => m.to.includes(address));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export async function buildDashboard(overrides: Record<string, string> = {}, logs?: LogCapture) {
+  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", ...overrides });
+  return buildTestApp(SERVICE, app, config, logs);
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) written here from the RFC, independent of the service's library. */
+export function totp(base32Secret: string, atMs = Date.now()): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of base32Secret.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${ch}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => Number.parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(code).padStart(6, "0");
+}
+
+let counter = 0;
+/** A unique email for this run. */
+export function email(label = "user"): string {
+  counter += 1;
+  return `${label}.${Date.now().toString(36)}.${counter}.${Math.random().toString(36).slice(2, 8)}@example.test`;
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+export function post(app: FastifyInstance, url: string, payload?: object, token?: string) {
+  return app.inject({
+    method: "POST",
+    url,
+    ...(payload ? { payload } : {}),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+export function bodyWithoutRequestId(res: LightMyRequestResponse): unknown {
+  const { requestId: _ignored, ...rest } = res.json() as Record<string, unknown>;
+  return rest;
+}
+
+export async function registerBank(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const res = await post(app, "/v1/auth/banks/register", {
+    bankName: "Punjab National Bank",
+    branch: "Noida",
+    name: "Admin",
+    email: email("bank"),
+    password: PASSWORD,
+    address: { city: "Noida", country: "IN" },
+    ...overrides,
+  });
+  if (res.statusCode !== 201) throw new Error(`bank registration failed: ${res.body}`);
+  return res.json() as { bankId: string; email: string; userId: string; roleId: string };
+}
+
+export async function registerOrganization(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const bankId = (overrides.bankId as string | undefined) ?? (await registerBank(app)).bankId;
+  const res = await post(app, "/v1/auth/register", {
+    bankId,
+    companyName: "Biller Company",
+    phone: "9898989812",
+    gst: "QW7538R5PC82EDL",
+    type: "Biller",
+    scopes: ["read_bills", "read_packs"],
+    email: email("org"),
+    name: "Super Admin",
+    password: PASSWORD,
+    ...overrides,
+  });
+  if (res.statusCode !== 201) throw new Error(`organization registration failed: ${res.body}`);
+  return res.json() as { orgId: string; email: string; userId: string; clientKey: string; clientSecret: string };
+}
+
+export interface EnrolledUser {
+  email: string;
+  password: string;
+  userId: string;
+  secret: string;
+  recoveryCodes: string[];
+}
+
+/** Registers an organization and takes its Super Admin through TOTP set-up. */
+export async function enrolledUser(app: FastifyInstance): Promise<EnrolledUser> {
+  const org = await registerOrganization(app);
+  const first = await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD });
+  const { setupToken } = first.json() as { setupToken: string };
+  const setup = await post(app, "/v1/auth/2fa/setup", undefined, setupToken);
+  const { secret } = setup.json() as { secret: string };
+  const verified = await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
+  if (verified.statusCode !== 200) throw new Error(`2fa verify failed: ${verified.body}`);
+  const { recoveryCodes } = verified.json() as { recoveryCodes: string[] };
+  return { email: org.email, password: PASSWORD, userId: org.userId, secret, recoveryCodes };
+}
+
+/**
+ * Logs an enrolled user in. Each call uses the next unused second factor: the code of the next time
+ * step first (accepted within the ±1 step window), then recovery codes.
+ */
+export async function loginAs(app: FastifyInstance, user: EnrolledUser & { usedFactors?: number }) {
+  const n = user.usedFactors ?? 0;
+  user.usedFactors = n + 1;
+  const code = n === 0 ? totp(user.secret, Date.now() + 30_000) : user.recoveryCodes[n - 1];
+  if (!code) throw new Error("no second factor left");
+  const res = await post(app, "/v1/auth/login", { email: user.email, password: user.password, code });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
+  return res.json() as { token: string; refreshToken: string; expiredIn: string; createdAt: string };
+}
