@@ -9,6 +9,14 @@ import app, { SERVICE } from "../src/app";
 export interface Mail {
   to: string[];
   raw: string;
+  /** The raw message with quoted-printable soft breaks and escapes decoded. */
+  text: string;
+}
+
+function decodeQuotedPrintable(raw: string): string {
+  return raw
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
 /** A real SMTP server inside the test process that keeps what it receives. */
@@ -30,9 +38,11 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
+          const raw = Buffer.concat(chunks).toString("utf8");
           sink?.messages.push({
             to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString("utf8"),
+            raw,
+            text: decodeQuotedPrintable(raw),
           });
           callback();
         });

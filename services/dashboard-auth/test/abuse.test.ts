@@ -1,0 +1,219 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { TEST_MASTER_KEY } from "@ipaas/service-kit/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { MAX_CONSECUTIVE_FAILURES } from "../src/domain/two-factor";
+import {
+  bodyWithoutRequestId,
+  buildDashboard,
+  email,
+  enrolledUser,
+  PASSWORD,
+  post,
+  registerOrganization,
+  totp,
+} from "./harness";
+
+describe("abuse controls", () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildDashboard();
+  });
+  afterAll(() => app.close());
+
+  it("locks an account after repeated wrong passwords, answering exactly as for a wrong password", async () => {
+    const org = await registerOrganization(app);
+    const wrong = () => post(app, "/v1/auth/login", { email: org.email, password: "not the password at all" });
+    const first = await wrong();
+    for (let i = 0; i < 4; i++) await wrong();
+    const user = await app.db.user.findUniqueOrThrow({ where: { id: org.userId } });
+    expect(user.failedLoginCount).toBe(5);
+    expect(user.lockedUntil?.getTime()).toBeGreaterThan(Date.now());
+
+    // The right password is refused while locked, with the same answer as a wrong one.
+    const locked = await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD });
+    expect(locked.statusCode).toBe(401);
+    expect(bodyWithoutRequestId(locked)).toEqual(bodyWithoutRequestId(first));
+
+    // After the lock expires the right password works and the counter resets.
+    await app.db.user.update({ where: { id: org.userId }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    expect((await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD })).statusCode).toBe(200);
+    expect((await app.db.user.findUniqueOrThrow({ where: { id: org.userId } })).failedLoginCount).toBe(0);
+  });
+
+  it(`disables the authenticator after ${MAX_CONSECUTIVE_FAILURES} wrong codes until an administrator resets it`, async () => {
+    const user = await enrolledUser(app);
+    await app.db.totpEnrolment.update({
+      where: { userId: user.userId },
+      data: { failedAttempts: MAX_CONSECUTIVE_FAILURES - 2 },
+    });
+    const bad = () => post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code: "000000" });
+    expect((await bad()).json().code).toBe("INVALID_TWO_FACTOR_CODE");
+    expect((await bad()).json().code).toBe("TWO_FACTOR_LOCKED");
+    const enrolment = await app.db.totpEnrolment.findUniqueOrThrow({ where: { userId: user.userId } });
+    expect(enrolment.failedAttempts).toBe(MAX_CONSECUTIVE_FAILURES);
+    expect(enrolment.disabledAt).not.toBeNull();
+
+    // Even the right code is refused now.
+    const right = await post(app, "/v1/auth/login", {
+      email: user.email,
+      password: PASSWORD,
+      code: totp(user.secret, Date.now() + 30_000),
+    });
+    expect(right.statusCode).toBe(403);
+    expect(right.json().code).toBe("TWO_FACTOR_LOCKED");
+    const audit = await app.db.auditEvent.findFirst({ where: { actorId: user.userId, action: "auth.2fa_disabled" } });
+    expect(audit).not.toBeNull();
+
+    // An administrator resets it (audited); the user sets 2FA up again at the next login.
+    await runAdmin(["reset-2fa", "--email", user.email]);
+    const after = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD });
+    expect(after.json().twoFactorSetupRequired).toBe(true);
+    expect(
+      await app.db.auditEvent.findFirst({ where: { targetId: user.userId, action: "auth.2fa_reset" } }),
+    ).not.toBeNull();
+  });
+
+  it("counts 101 wrong codes sent over HTTP and disables at the 100th", async () => {
+    const user = await enrolledUser(app);
+    const codes: string[] = [];
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES + 1; i++) {
+      const res = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code: "999999" });
+      codes.push(res.json().code);
+    }
+    expect(codes.slice(0, MAX_CONSECUTIVE_FAILURES - 1).every((c) => c === "INVALID_TWO_FACTOR_CODE")).toBe(true);
+    expect(codes.slice(MAX_CONSECUTIVE_FAILURES - 1)).toEqual(["TWO_FACTOR_LOCKED", "TWO_FACTOR_LOCKED"]);
+  }, 60_000);
+
+  it("audits successes and failures with who, tenant, what, when, address and agent, and no secret", async () => {
+    const user = await enrolledUser(app);
+    await app.inject({
+      method: "POST",
+      url: "/v1/auth/login",
+      payload: { email: user.email, password: "wrong password here" },
+      headers: { "user-agent": "audit-test/1.0" },
+    });
+    const events = await app.db.auditEvent.findMany({ where: { actorId: user.userId }, orderBy: { createdAt: "asc" } });
+    const actions = events.map((e) => `${e.action}:${e.outcome}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "tenant.organization_registered:success",
+        "auth.login:success",
+        "auth.2fa_setup_started:success",
+        "auth.2fa_enabled:success",
+        "auth.login:failure",
+      ]),
+    );
+    const failure = events.find((e) => e.action === "auth.login" && e.outcome === "failure");
+    expect(failure).toMatchObject({ actorType: "user", ip: "127.0.0.1", userAgent: "audit-test/1.0" });
+    expect(failure?.tenantId).toMatch(/^org_/);
+    expect(failure?.details).toEqual({ reason: "wrong_password" });
+    const everything = JSON.stringify(events);
+    for (const secret of [PASSWORD, user.secret, ...user.recoveryCodes]) expect(everything).not.toContain(secret);
+  });
+});
+
+describe("per-address rate limits", () => {
+  it("throttles login per client address; a spoofed X-Forwarded-For does not reset it", async () => {
+    const app = await buildDashboard({ AUTH_RATE_LIMIT_PER_MINUTE: "5" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await app.inject({
+          method: "POST",
+          url: "/v1/auth/login",
+          payload: { email: email(), password: "whatever password" },
+          headers: { "x-forwarded-for": `203.0.113.${i}` },
+        });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      const limited = await app.inject({
+        method: "POST",
+        url: "/v1/auth/forgot-password",
+        payload: { email: email() },
+      });
+      expect(limited.statusCode).toBe(202);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("believes X-Forwarded-For only from a configured proxy", async () => {
+    const app = await buildDashboard({ AUTH_RATE_LIMIT_PER_MINUTE: "2", TRUST_PROXY: "127.0.0.1" });
+    try {
+      const from = async (ip: string) =>
+        (
+          await app.inject({
+            method: "POST",
+            url: "/v1/auth/login",
+            payload: { email: email(), password: "whatever password" },
+            headers: { "x-forwarded-for": ip },
+          })
+        ).statusCode;
+      expect([await from("198.51.100.1"), await from("198.51.100.1"), await from("198.51.100.1")]).toEqual([
+        401, 401, 429,
+      ]);
+      expect(await from("198.51.100.2")).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("platform owner bootstrap", () => {
+  it("creates the MAIN Owner from the command line with a one-time set-up link and no default password", async () => {
+    const ownerEmail = email("owner");
+    const out = await runAdmin(["bootstrap", "--email", ownerEmail, "--name", "Platform Owner"]);
+    const token = /token=([A-Za-z0-9_%-]+)/.exec(out)?.[1];
+    expect(token).toBeDefined();
+    const app = await buildDashboard();
+    try {
+      const owner = await app.db.user.findUniqueOrThrow({
+        where: { email: ownerEmail },
+        include: { role: true, tenant: true },
+      });
+      expect(owner).toMatchObject({ internal: true, head: true, role: { name: "Owner" }, tenant: { kind: "MAIN" } });
+      const password = "owner chooses a long passphrase";
+      expect((await post(app, "/v1/auth/login", { email: ownerEmail, password })).statusCode).toBe(401);
+      const set = await post(app, "/v1/auth/reset-password", { token: decodeURIComponent(token ?? ""), password });
+      expect(set.statusCode).toBe(200);
+      const login = await post(app, "/v1/auth/login", { email: ownerEmail, password });
+      expect(login.json().twoFactorSetupRequired).toBe(true);
+      // A second bootstrap is refused.
+      await expect(runAdmin(["bootstrap", "--email", email("owner2"), "--name", "Another"])).rejects.toThrow(
+        /exists already/,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+function runAdmin(args: string[]): Promise<string> {
+  const entry = fileURLToPath(new URL("../src/cli/admin.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+    env: {
+      PATH: process.env.PATH,
+      ENV_FILE: "none",
+      DATABASE_URL: inject("databaseUrl"),
+      MASTER_KEY: TEST_MASTER_KEY,
+      DASHBOARD_UI_URL: "https://dashboard.example.test",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) =>
+    child.on("exit", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`admin ${args[0]} exited ${code}: ${stderr}`)),
+    ),
+  );
+}

@@ -1,0 +1,312 @@
+import { TokenService } from "@ipaas/service-kit";
+import { LogCapture } from "@ipaas/service-kit/testing";
+import type { FastifyInstance } from "fastify";
+import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  bodyWithoutRequestId,
+  buildDashboard,
+  email,
+  enrolledUser,
+  loginAs,
+  PASSWORD,
+  post,
+  registerBank,
+  registerOrganization,
+  totp,
+} from "./harness";
+
+describe("login with mandatory two-factor", () => {
+  let app: FastifyInstance;
+  const logs = new LogCapture();
+  beforeAll(async () => {
+    app = await buildDashboard({ LOG_LEVEL: "trace" }, logs);
+  });
+  afterAll(() => app.close());
+
+  async function jwks() {
+    return createLocalJWKSet((await app.inject({ method: "GET", url: "/.well-known/jwks.json" })).json());
+  }
+
+  it("walks the seed's diagram: password → set-up → verify → login with code → verifiable token", async () => {
+    const org = await registerOrganization(app);
+
+    const first = await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD });
+    expect(first.statusCode).toBe(200);
+    const pending = first.json();
+    expect(pending).toEqual({ twoFactorSetupRequired: true, setupToken: expect.any(String), expiredIn: "10m" });
+    expect(pending).not.toHaveProperty("token");
+
+    const setup = await post(app, "/v1/auth/2fa/setup", undefined, pending.setupToken);
+    expect(setup.statusCode).toBe(200);
+    const { secret, otpauthUrl, qrCode } = setup.json();
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(otpauthUrl).toMatch(/^otpauth:\/\/totp\/IPaaS:/);
+    expect(otpauthUrl).toContain(`secret=${secret}`);
+    // The QR code is a PNG that decodes to the otpauth URL, as an authenticator app would read it.
+    expect(qrCode).toMatch(/^data:image\/png;base64,/);
+    const png = PNG.sync.read(Buffer.from(qrCode.split(",")[1], "base64"));
+    expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(otpauthUrl);
+
+    const wrong = await post(app, "/v1/auth/2fa/verify", { code: "000000" }, pending.setupToken);
+    expect(wrong.statusCode).toBe(401);
+    const verified = await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, pending.setupToken);
+    expect(verified.statusCode).toBe(200);
+    const { recoveryCodes } = verified.json();
+    expect(recoveryCodes).toHaveLength(10);
+    expect(new Set(recoveryCodes).size).toBe(10);
+
+    // The set-up token is done: 2FA is on.
+    expect((await post(app, "/v1/auth/2fa/setup", undefined, pending.setupToken)).json().code).toBe(
+      "TWO_FACTOR_ALREADY_ENABLED",
+    );
+
+    const noCode = await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD });
+    expect(noCode.statusCode).toBe(401);
+    expect(noCode.json().code).toBe("TWO_FACTOR_REQUIRED");
+
+    const ok = await post(app, "/v1/auth/login", {
+      email: org.email,
+      password: PASSWORD,
+      code: totp(secret, Date.now() + 30_000),
+    });
+    expect(ok.statusCode).toBe(200);
+    const session = ok.json();
+    expect(session).toEqual({
+      token: expect.any(String),
+      expiredIn: "15m",
+      createdAt: expect.any(String),
+      refreshToken: expect.any(String),
+    });
+
+    const { payload, protectedHeader } = await jwtVerify(session.token, await jwks(), {
+      issuer: app.config.DASHBOARD_AUTH_ISSUER,
+      audience: "ipaas-dashboard",
+      typ: "at+jwt",
+      algorithms: ["EdDSA"],
+      requiredClaims: ["exp", "iat", "jti", "sub", "sid"],
+    });
+    expect(protectedHeader.alg).toBe("EdDSA");
+    expect(payload).toMatchObject({
+      sub: org.userId,
+      userId: org.userId,
+      email: org.email,
+      role: "Super Admin",
+      orgId: org.orgId,
+      isBankUser: false,
+      internal: false,
+      head: true,
+      status: "Active",
+      isDeleted: false,
+      isTwoFactorEnabled: true,
+      permissions: expect.any(Array),
+    });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(900);
+    // No secret of any kind in the token.
+    const text = JSON.stringify(payload);
+    expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/secret|password|hash/i);
+
+    const check = await post(app, "/v1/auth/verify-token", undefined, session.token);
+    expect(check.statusCode).toBe(200);
+    expect(check.json()).toEqual({ success: true, token: "Valid access token" });
+
+    // Nothing secret reached the logs during the whole flow.
+    for (const value of [PASSWORD, secret, session.token, session.refreshToken, pending.setupToken, ...recoveryCodes]) {
+      expect(logs.text).not.toContain(value);
+    }
+  });
+
+  it("logs banks in at /auth/banks/login only", async () => {
+    const bank = await registerBank(app);
+    const asOrg = await post(app, "/v1/auth/login", { email: bank.email, password: PASSWORD });
+    expect(asOrg.statusCode).toBe(401);
+    const asBank = await post(app, "/v1/auth/banks/login", { email: bank.email, password: PASSWORD });
+    expect(asBank.statusCode).toBe(200);
+    expect(asBank.json().twoFactorSetupRequired).toBe(true);
+  });
+
+  it("answers an unknown email and a wrong password alike", async () => {
+    const org = await registerOrganization(app);
+    const unknown = await post(app, "/v1/auth/login", { email: email("nobody"), password: PASSWORD });
+    const wrong = await post(app, "/v1/auth/login", { email: org.email, password: "wrong horse battery staple" });
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(401);
+    expect(bodyWithoutRequestId(unknown)).toEqual(bodyWithoutRequestId(wrong));
+    expect(bodyWithoutRequestId(unknown)).toMatchObject({ code: "INVALID_CREDENTIALS" });
+  });
+
+  it("takes about as long for an unknown email as for a wrong password", async () => {
+    const org = await registerOrganization(app);
+    const median = async (payload: () => object) => {
+      const times: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const started = performance.now();
+        await post(app, "/v1/auth/login", payload());
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      return times[7] ?? 0;
+    };
+    const unknown = await median(() => ({ email: email("nobody"), password: PASSWORD }));
+    const wrong = await median(() => ({ email: org.email, password: "wrong horse battery staple" }));
+    // Both pay for one argon2id verification (~30 ms); the medians stay within a quarter of each other.
+    expect(unknown).toBeGreaterThan(10);
+    expect(wrong / unknown).toBeGreaterThan(0.75);
+    expect(wrong / unknown).toBeLessThan(1.25);
+  });
+
+  it("keeps the TOTP secret encrypted at rest", async () => {
+    const user = await enrolledUser(app);
+    const row = await app.db.totpEnrolment.findUniqueOrThrow({ where: { userId: user.userId } });
+    expect(row.secretEncrypted).not.toContain(user.secret);
+    expect(app.masterKey.decrypt(row.secretEncrypted, `totp:${user.userId}`)).toBe(user.secret);
+  });
+
+  it("accepts a TOTP code once: a replay is refused", async () => {
+    const user = await enrolledUser(app);
+    const code = totp(user.secret, Date.now() + 30_000);
+    const first = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code });
+    expect(first.statusCode).toBe(200);
+    const replay = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().code).toBe("INVALID_TWO_FACTOR_CODE");
+  });
+
+  it("accepts exactly one of 20 parallel logins with the same code", async () => {
+    const user = await enrolledUser(app);
+    const code = totp(user.secret, Date.now() + 30_000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code })),
+    );
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 401)).toHaveLength(19);
+  });
+
+  it("tolerates one time step of drift and no more", async () => {
+    const user = await enrolledUser(app);
+    const tooFar = await post(app, "/v1/auth/login", {
+      email: user.email,
+      password: PASSWORD,
+      code: totp(user.secret, Date.now() + 90_000),
+    });
+    expect(tooFar.statusCode).toBe(401);
+    const oneAhead = await post(app, "/v1/auth/login", {
+      email: user.email,
+      password: PASSWORD,
+      code: totp(user.secret, Date.now() + 30_000),
+    });
+    expect(oneAhead.statusCode).toBe(200);
+  });
+
+  it("accepts each recovery code once, in any case and spacing", async () => {
+    const user = await enrolledUser(app);
+    const [code] = user.recoveryCodes;
+    const typed = code?.toLowerCase().replace("-", " ");
+    const first = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code: typed });
+    expect(first.statusCode).toBe(200);
+    const again = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code });
+    expect(again.statusCode).toBe(401);
+    expect(again.json().code).toBe("INVALID_TWO_FACTOR_CODE");
+  });
+
+  it("keeps the set-up token to the set-up routes, and access tokens out of them", async () => {
+    const org = await registerOrganization(app);
+    const { setupToken } = (await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD })).json();
+    expect((await post(app, "/v1/auth/verify-token", undefined, setupToken)).statusCode).toBe(401);
+    expect((await post(app, "/v1/auth/logout", undefined, setupToken)).statusCode).toBe(401);
+
+    const user = await enrolledUser(app);
+    const { token } = await loginAs(app, user);
+    const res = await post(app, "/v1/auth/2fa/setup", undefined, token);
+    expect(res.statusCode).toBe(401);
+  });
+
+  it("refuses forged, expired and missing tokens at verify-token", async () => {
+    const user = await enrolledUser(app);
+    const { token } = await loginAs(app, user);
+    const [h, p, s] = token.split(".");
+    const claims = decodeJwt(token);
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, head: true, internal: true })).toString("base64url")}.${s}`;
+    const anHourAgo = new TokenService(app.signingKeys, app.config.DASHBOARD_AUTH_ISSUER, () => Date.now() - 3_600_000);
+    const expired = anHourAgo.sign(
+      { sid: claims.sid },
+      { typ: "at+jwt", audience: "ipaas-dashboard", subject: user.userId, ttlSeconds: 900 },
+    );
+    for (const bad of [forged, `${h}.${p}.`, "not-a-token", expired.token]) {
+      const res = await post(app, "/v1/auth/verify-token", undefined, bad);
+      expect(res.statusCode, bad).toBe(401);
+      expect(res.json().code).toBe("INVALID_TOKEN");
+    }
+    // The same session with a fresh token is fine: the refusals above are about the tokens.
+    expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(200);
+    const missing = await app.inject({ method: "POST", url: "/v1/auth/verify-token" });
+    expect(missing.statusCode).toBe(401);
+  });
+});
+
+describe("sessions", () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildDashboard();
+  });
+  afterAll(() => app.close());
+
+  it("rotates the refresh token, and a reused one ends the whole session", async () => {
+    const user = await enrolledUser(app);
+    const first = await loginAs(app, user);
+    const second = (await post(app, "/v1/auth/refresh", { refreshToken: first.refreshToken })).json();
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect((await post(app, "/v1/auth/verify-token", undefined, second.token)).statusCode).toBe(200);
+
+    const reuse = await post(app, "/v1/auth/refresh", { refreshToken: first.refreshToken });
+    expect(reuse.statusCode).toBe(401);
+    expect(reuse.json().code).toBe("INVALID_REFRESH_TOKEN");
+    // The thief's and the owner's tokens die together.
+    expect((await post(app, "/v1/auth/refresh", { refreshToken: second.refreshToken })).statusCode).toBe(401);
+    expect((await post(app, "/v1/auth/verify-token", undefined, second.token)).statusCode).toBe(401);
+    expect((await post(app, "/v1/auth/verify-token", undefined, first.token)).statusCode).toBe(401);
+    const audit = await app.db.auditEvent.findFirst({
+      where: { actorId: user.userId, action: "auth.refresh_token_reused" },
+    });
+    expect(audit?.outcome).toBe("failure");
+  });
+
+  it("ends the session at logout: the access token stops verifying at once", async () => {
+    const user = await enrolledUser(app);
+    const { token, refreshToken } = await loginAs(app, user);
+    const other = await loginAs(app, user);
+    expect((await post(app, "/v1/auth/logout", undefined, token)).statusCode).toBe(200);
+    expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(401);
+    expect((await post(app, "/v1/auth/refresh", { refreshToken })).statusCode).toBe(401);
+    // Only that session: the user's other session goes on.
+    expect((await post(app, "/v1/auth/verify-token", undefined, other.token)).statusCode).toBe(200);
+  });
+
+  it("refuses the token of a deleted or disabled user, and of a suspended tenant", async () => {
+    for (const change of ["deleted", "disabled", "suspended"] as const) {
+      const user = await enrolledUser(app);
+      const { token } = await loginAs(app, user);
+      const row = await app.db.user.findUniqueOrThrow({ where: { id: user.userId } });
+      if (change === "deleted") await app.db.user.update({ where: { id: row.id }, data: { deletedAt: new Date() } });
+      if (change === "disabled") await app.db.user.update({ where: { id: row.id }, data: { status: "DISABLED" } });
+      if (change === "suspended") {
+        await app.db.tenant.update({ where: { id: row.tenantId }, data: { status: "SUSPENDED" } });
+      }
+      const res = await post(app, "/v1/auth/verify-token", undefined, token);
+      expect(res.statusCode, change).toBe(401);
+    }
+  });
+
+  it("refuses a session past its idle timeout", async () => {
+    const user = await enrolledUser(app);
+    const { token } = await loginAs(app, user);
+    await app.db.session.updateMany({
+      where: { userId: user.userId },
+      data: { idleExpiresAt: new Date(Date.now() - 1) },
+    });
+    expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(401);
+  });
+});
