@@ -3,8 +3,10 @@ import type { Config } from "@ipaas/service-kit";
 import { databasePlugin, platformPlugin, signingKeysPlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { accessPlugin } from "./plugins/access";
 import { identityPlugin } from "./plugins/identity";
 import { mailerPlugin } from "./plugins/mailer";
+import { managementPlugin } from "./plugins/management";
 import { passwordsPlugin } from "./plugins/passwords";
 import { rateLimitPlugin } from "./plugins/rate-limit";
 import routes from "./routes/index";
@@ -44,6 +46,8 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
   await app.register(passwordsPlugin);
   await app.register(mailerPlugin);
   await app.register(identityPlugin);
+  await app.register(accessPlugin);
+  await app.register(managementPlugin);
   await app.register(routes, { prefix: "/v1" });
 }
 

@@ -18,4 +18,10 @@ export const { catalogue: errorCatalogue, fail } = defineErrorCodes({
   WEAK_PASSWORD: { status: 400, title: "The password is too easy to guess" },
   PASSWORD_MISMATCH: { status: 400, title: "The passwords do not match" },
   WRONG_PASSWORD: { status: 403, title: "The current password is wrong" },
+  LAST_TOP_ROLE_HOLDER: { status: 409, title: "The tenant's last holder of its top role cannot be removed or demoted" },
+  SYSTEM_ROLE: { status: 409, title: "System roles cannot be deleted" },
+  ROLE_IN_USE: { status: 409, title: "The role is assigned to users" },
+  ROLE_TAKEN: { status: 409, title: "A role with this name exists" },
+  SYSTEM_MODULE: { status: 409, title: "The platform's own modules cannot be deleted" },
+  MODULE_TAKEN: { status: 409, title: "A module with this name exists" },
 });

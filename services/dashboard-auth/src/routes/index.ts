@@ -1,10 +1,15 @@
 import type { FastifyInstance } from "fastify";
+import auditRoutes from "./audit-events";
 import loginRoutes from "./auth/login";
 import passwordRoutes from "./auth/passwords";
 import registrationRoutes from "./auth/registration";
 import sessionRoutes from "./auth/sessions";
 import twoFactorRoutes from "./auth/two-factor";
+import moduleRoutes from "./modules";
+import organizationRoutes from "./organizations";
+import roleRoutes from "./roles";
 import changePasswordRoutes from "./users/change-password";
+import userRoutes from "./users/users";
 
 /** Every `/v1` route of dashboard-auth. */
 export default async function routes(app: FastifyInstance) {
@@ -14,4 +19,9 @@ export default async function routes(app: FastifyInstance) {
   await app.register(sessionRoutes);
   await app.register(passwordRoutes);
   await app.register(changePasswordRoutes);
+  await app.register(userRoutes);
+  await app.register(roleRoutes);
+  await app.register(moduleRoutes);
+  await app.register(organizationRoutes);
+  await app.register(auditRoutes);
 }

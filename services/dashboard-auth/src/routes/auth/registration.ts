@@ -1,9 +1,8 @@
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Static } from "typebox";
+import { e164 } from "../../domain/phone";
 import { statusLabel } from "../../domain/tenancy";
-import { fail } from "../../errors";
 import { authRateLimit } from "../../plugins/rate-limit";
 import {
   BankRegistered,
@@ -12,16 +11,6 @@ import {
   OrganizationRegistration,
   problems,
 } from "../../schemas/auth";
-
-function e164(phone: string | number): string {
-  const parsed = parsePhoneNumberFromString(String(phone).trim(), "IN");
-  if (!parsed?.isValid()) {
-    throw fail("VALIDATION_FAILED", "phone: not a valid phone number", {
-      errors: [{ field: "phone", message: "not a valid phone number" }],
-    });
-  }
-  return parsed.number;
-}
 
 export default async function registrationRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof BankRegistration> }>(

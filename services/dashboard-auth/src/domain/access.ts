@@ -1,0 +1,97 @@
+import type { Db, TenantKind } from "@ipaas/db";
+import { fail } from "../errors";
+import type { Principal } from "./sessions";
+
+export const ACTIONS = ["read", "create", "update", "delete"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The modules dashboard-auth's own routes are guarded by (created by a migration). */
+export const PLATFORM_MODULES = {
+  users: "users",
+  roles: "roles",
+  modules: "modules",
+  organizations: "organizations",
+  auditEvents: "audit-events",
+} as const;
+
+export type Grants = Record<Action, boolean>;
+
+export interface TenantRef {
+  id: string;
+  kind: TenantKind;
+  /** For an organization, its bank. */
+  bankId: string | null;
+}
+
+/** The caller as authorization sees them: read fresh from the database on every request. */
+export interface Actor {
+  userId: string;
+  tenant: TenantRef;
+  head: boolean;
+  internal: boolean;
+  roleRank: number;
+  /** Module slug → what the user may do. Empty for head users, who may do everything in their tenant. */
+  grants: Map<string, Grants>;
+}
+
+export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
+  const user = await db.user.findUniqueOrThrow({
+    where: { id: principal.userId },
+    include: { tenant: true, role: true, permissions: { include: { module: true } } },
+  });
+  const grants = new Map<string, Grants>();
+  for (const p of user.permissions) {
+    if (p.module.deletedAt) continue;
+    grants.set(p.module.slug, {
+      read: p.allowRead,
+      create: p.allowCreate,
+      update: p.allowUpdate,
+      delete: p.allowDelete,
+    });
+  }
+  return {
+    userId: user.id,
+    tenant: { id: user.tenant.id, kind: user.tenant.kind, bankId: user.tenant.bankId },
+    head: user.head,
+    internal: user.internal,
+    roleRank: user.role.rank,
+    grants,
+  };
+}
+
+/** Function level: may the actor do `action` on `module` at all? */
+export function can(actor: Actor, module: string, action: Action): boolean {
+  return actor.head || actor.grants.get(module)?.[action] === true;
+}
+
+/**
+ * Object level: may the actor touch data of `target`? Their own tenant; the platform owner's internal
+ * users any tenant; a bank's users may read the organizations under that bank. Nothing else.
+ */
+export function reaches(actor: Actor, target: TenantRef, action: Action): boolean {
+  if (target.id === actor.tenant.id) return true;
+  if (actor.tenant.kind === "MAIN" && actor.internal) return true;
+  return (
+    actor.tenant.kind === "BANK" &&
+    target.kind === "ORGANIZATION" &&
+    target.bankId === actor.tenant.id &&
+    action === "read"
+  );
+}
+
+/** Throws NOT_FOUND (never FORBIDDEN) when the target is out of reach, so other tenants' ids cannot be probed. */
+export function assertReaches(
+  actor: Actor,
+  target: TenantRef | null,
+  action: Action,
+  what: string,
+): asserts target is TenantRef {
+  if (!target || !reaches(actor, target, action)) throw fail("NOT_FOUND", `no such ${what}`);
+}
+
+/** Nobody grants what they do not hold: every flag set in `wanted` must be held by the actor. */
+export function canGrant(actor: Actor, module: string, wanted: Grants): boolean {
+  if (actor.head) return true;
+  const held = actor.grants.get(module);
+  return ACTIONS.every((a) => !wanted[a] || held?.[a] === true);
+}

@@ -1,0 +1,51 @@
+import { requestOrigin, writeAudit } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import fp from "fastify-plugin";
+import { type Action, type Actor, can, loadActor } from "../domain/access";
+import { fail } from "../errors";
+import { principalOf } from "./identity";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** preHandler for a route that needs `action` on `module`: authenticates, then checks current permissions. */
+    authorize(module: string, action: Action): preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+export const accessPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.decorateRequest("actor", null);
+    app.decorate("authorize", (module: string, action: Action): preHandlerAsyncHookHandler => {
+      return async function authorize(request: FastifyRequest) {
+        await app.authenticate(request);
+        // Permissions come from the database, not the token: a revocation applies to the next request.
+        const actor = await loadActor(app.db, principalOf(request));
+        if (!can(actor, module, action)) {
+          await writeAudit(
+            app.db,
+            {
+              action: "authz.denied",
+              outcome: "failure",
+              actorType: "user",
+              actorId: actor.userId,
+              tenantId: actor.tenant.id,
+              details: { module, action, route: request.routeOptions.url ?? null },
+            },
+            requestOrigin(request),
+          );
+          throw fail("FORBIDDEN", `you may not ${action} ${module}`);
+        }
+        request.actor = actor;
+      };
+    });
+  },
+  { name: "access", dependencies: ["identity"] },
+);
+
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw fail("UNAUTHENTICATED");
+  return request.actor;
+}

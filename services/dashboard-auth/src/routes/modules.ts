@@ -1,0 +1,115 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Static } from "typebox";
+import Type from "typebox";
+import { PLATFORM_MODULES } from "../domain/access";
+import { moduleView } from "../domain/catalogue";
+import { fail } from "../errors";
+import { actorOf } from "../plugins/access";
+import { problems } from "../schemas/auth";
+import { IdParams, IdsQuery, ModuleBody, ModuleCreated, ModuleView } from "../schemas/management";
+
+const M = PLATFORM_MODULES.modules;
+const Message = Type.Object({ message: Type.String() });
+
+export default async function moduleRoutes(app: FastifyInstance) {
+  /** The module catalogue is the platform owner's: changing it needs a MAIN user as well as the permission. */
+  function platformOwner(request: FastifyRequest) {
+    const actor = actorOf(request);
+    if (actor.tenant.kind !== "MAIN") throw fail("FORBIDDEN", "only the platform owner manages modules");
+    return actor;
+  }
+
+  app.post<{ Body: Static<typeof ModuleBody> }>(
+    "/modules",
+    {
+      preHandler: app.authorize(M, "create"),
+      schema: {
+        tags: ["modules"],
+        summary: "Add a module to the catalogue (platform owner)",
+        security: [{ bearer: [] }],
+        body: ModuleBody,
+        response: { 201: ModuleCreated, ...problems(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const module = await app.catalogue.createModule(
+        platformOwner(request),
+        request.body.module,
+        requestOrigin(request),
+      );
+      return reply.status(201).send({ message: "Module added successfully", ...moduleView(module) });
+    },
+  );
+
+  app.get(
+    "/modules",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["modules"],
+        summary: "The module catalogue",
+        security: [{ bearer: [] }],
+        response: { 200: Type.Array(ModuleView), ...problems(401, 403) },
+      },
+    },
+    async () => (await app.catalogue.listModules()).map(moduleView),
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    "/modules/:id",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["modules"],
+        summary: "One module",
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 200: ModuleView, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => moduleView(await app.catalogue.getModule(request.params.id)),
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof ModuleBody> }>(
+    "/modules/:id",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["modules"],
+        summary: "Rename a module (its slug stays) (platform owner)",
+        security: [{ bearer: [] }],
+        params: IdParams,
+        body: ModuleBody,
+        response: { 200: Message, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await app.catalogue.renameModule(
+        platformOwner(request),
+        request.params.id,
+        request.body.module,
+        requestOrigin(request),
+      );
+      return { message: `Module with id: ${request.params.id} updated successfully` };
+    },
+  );
+
+  app.delete<{ Querystring: Static<typeof IdsQuery> }>(
+    "/modules",
+    {
+      preHandler: app.authorize(M, "delete"),
+      schema: {
+        tags: ["modules"],
+        summary: "Delete modules (?id=a&id=b): all or none (platform owner)",
+        security: [{ bearer: [] }],
+        querystring: IdsQuery,
+        response: { 200: Message, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      await app.catalogue.deleteModules(platformOwner(request), request.query.id, requestOrigin(request));
+      return { message: `Module with id(s): ${request.query.id.join(",")} deleted successfully` };
+    },
+  );
+}

@@ -1,0 +1,78 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+import type { Static } from "typebox";
+import Type from "typebox";
+import { PLATFORM_MODULES } from "../domain/access";
+import { organizationView } from "../domain/organizations";
+import { e164 } from "../domain/phone";
+import { actorOf } from "../plugins/access";
+import { problems } from "../schemas/auth";
+import { OrganizationQuery, OrganizationView, UpdateOrganization } from "../schemas/management";
+
+const M = PLATFORM_MODULES.organizations;
+const Message = Type.Object({ message: Type.String() });
+
+export default async function organizationRoutes(app: FastifyInstance) {
+  app.get<{ Querystring: Static<typeof OrganizationQuery> }>(
+    "/organizations",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["organizations"],
+        summary: "Your organization (banks and the platform owner name one with ?org_id=)",
+        description: "Never returns the client secret or its hash.",
+        security: [{ bearer: [] }],
+        querystring: OrganizationQuery,
+        response: { 200: OrganizationView, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => organizationView(await app.organizations.get(actorOf(request), request.query.org_id, "read")),
+  );
+
+  app.put<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof UpdateOrganization> }>(
+    "/organizations",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["organizations"],
+        summary: "Change company_name, phone or scopes (adding scopes and changing status: platform owner only)",
+        security: [{ bearer: [] }],
+        querystring: OrganizationQuery,
+        body: UpdateOrganization,
+        response: { 200: Message, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const org = await app.organizations.get(actor, request.query.org_id, "update");
+      const { phone, ...rest } = request.body;
+      await app.organizations.update(
+        actor,
+        org,
+        { ...rest, ...(phone ? { phone: e164(phone) } : {}) },
+        requestOrigin(request),
+      );
+      return { message: `Organization '${request.body.company_name?.trim() ?? org.name}' updated successfully` };
+    },
+  );
+
+  app.delete<{ Querystring: Static<typeof OrganizationQuery> }>(
+    "/organizations",
+    {
+      preHandler: app.authorize(M, "delete"),
+      schema: {
+        tags: ["organizations"],
+        summary: "Delete your organization (or ?org_id= for the platform owner); every session of its users ends",
+        security: [{ bearer: [] }],
+        querystring: OrganizationQuery,
+        response: { 200: Message, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const org = await app.organizations.get(actor, request.query.org_id, "delete");
+      await app.organizations.delete(actor, org, requestOrigin(request));
+      return { message: `Organization with id: ${org.id} deleted successfully` };
+    },
+  );
+}

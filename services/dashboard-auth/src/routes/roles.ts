@@ -1,0 +1,91 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
+import type { Static } from "typebox";
+import Type from "typebox";
+import { PLATFORM_MODULES } from "../domain/access";
+import { roleView } from "../domain/catalogue";
+import { actorOf } from "../plugins/access";
+import { problems } from "../schemas/auth";
+import { CreateRole, IdParams, IdsQuery, RoleCreated, RoleView, TenantQuery } from "../schemas/management";
+
+const M = PLATFORM_MODULES.roles;
+const Message = Type.Object({ message: Type.String() });
+
+export default async function roleRoutes(app: FastifyInstance) {
+  app.post<{ Body: Static<typeof CreateRole>; Querystring: Static<typeof TenantQuery> }>(
+    "/roles",
+    {
+      preHandler: app.authorize(M, "create"),
+      schema: {
+        tags: ["roles"],
+        summary: "Add a custom role to your tenant",
+        security: [{ bearer: [] }],
+        querystring: TenantQuery,
+        body: CreateRole,
+        response: { 201: RoleCreated, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "create");
+      const role = await app.catalogue.createRole(actor, tenant, request.body.role, requestOrigin(request));
+      const { system: _system, ...view } = roleView(role);
+      return reply.status(201).send({ message: "New role added successfully", ...view });
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof TenantQuery> }>(
+    "/roles",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["roles"],
+        summary: "The roles of your tenant, system roles first",
+        security: [{ bearer: [] }],
+        querystring: TenantQuery,
+        response: { 200: Type.Array(RoleView), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "read");
+      return (await app.catalogue.listRoles(tenant)).map(roleView);
+    },
+  );
+
+  // The seed writes these two both as /roles/… and /role/…; both work.
+  for (const base of ["/roles", "/role"]) {
+    app.get<{ Params: Static<typeof IdParams> }>(
+      `${base}/:id`,
+      {
+        preHandler: app.authorize(M, "read"),
+        schema: {
+          tags: ["roles"],
+          summary: "One role",
+          security: [{ bearer: [] }],
+          params: IdParams,
+          response: { 200: RoleView, ...problems(401, 403, 404) },
+        },
+      },
+      async (request) => roleView(await app.catalogue.getRole(actorOf(request), request.params.id)),
+    );
+
+    app.delete<{ Querystring: Static<typeof IdsQuery> }>(
+      base,
+      {
+        preHandler: app.authorize(M, "delete"),
+        schema: {
+          tags: ["roles"],
+          summary: "Delete custom roles (?id=a&id=b): all or none; system roles and roles in use are refused",
+          security: [{ bearer: [] }],
+          querystring: IdsQuery,
+          response: { 200: Message, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await app.catalogue.deleteRoles(actorOf(request), request.query.id, requestOrigin(request));
+        return { message: `Role with id(s): ${request.query.id.join(",")} deleted successfully` };
+      },
+    );
+  }
+}
