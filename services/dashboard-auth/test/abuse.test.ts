@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { createTestDatabase } from "@ipaas/db/testing";
 import { TEST_MASTER_KEY } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -164,11 +165,13 @@ describe("per-address rate limits", () => {
 
 describe("platform owner bootstrap", () => {
   it("creates the MAIN Owner from the command line with a one-time set-up link and no default password", async () => {
+    // A database of its own: bootstrapping is a once-per-platform event.
+    const database = await createTestDatabase({ prefix: "ipaas_bootstrap" });
     const ownerEmail = email("owner");
-    const out = await runAdmin(["bootstrap", "--email", ownerEmail, "--name", "Platform Owner"]);
+    const out = await runAdmin(["bootstrap", "--email", ownerEmail, "--name", "Platform Owner"], database.url);
     const token = /token=([A-Za-z0-9_%-]+)/.exec(out)?.[1];
     expect(token).toBeDefined();
-    const app = await buildDashboard();
+    const app = await buildDashboard({ DATABASE_URL: database.url });
     try {
       const owner = await app.db.user.findUniqueOrThrow({
         where: { email: ownerEmail },
@@ -182,22 +185,23 @@ describe("platform owner bootstrap", () => {
       const login = await post(app, "/v1/auth/login", { email: ownerEmail, password });
       expect(login.json().twoFactorSetupRequired).toBe(true);
       // A second bootstrap is refused.
-      await expect(runAdmin(["bootstrap", "--email", email("owner2"), "--name", "Another"])).rejects.toThrow(
-        /exists already/,
-      );
+      await expect(
+        runAdmin(["bootstrap", "--email", email("owner2"), "--name", "Another"], database.url),
+      ).rejects.toThrow(/exists already/);
     } finally {
       await app.close();
+      await database.drop();
     }
   });
 });
 
-function runAdmin(args: string[]): Promise<string> {
+function runAdmin(args: string[], databaseUrl = inject("databaseUrl")): Promise<string> {
   const entry = fileURLToPath(new URL("../src/cli/admin.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
     env: {
       PATH: process.env.PATH,
       ENV_FILE: "none",
-      DATABASE_URL: inject("databaseUrl"),
+      DATABASE_URL: databaseUrl,
       MASTER_KEY: TEST_MASTER_KEY,
       DASHBOARD_UI_URL: "https://dashboard.example.test",
     },

@@ -1,10 +1,12 @@
 // The dashboard-auth test harness: an app against the run's database, a real SMTP server, an
 // independent TOTP generator, and factories that go through the HTTP API like a dashboard would.
 import { createHmac } from "node:crypto";
+import { newId } from "@ipaas/service-kit";
 import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SMTPServer } from "smtp-server";
 import app, { SERVICE } from "../src/app";
+import { createSystemRoles } from "../src/domain/tenancy";
 
 export interface Mail {
   to: string[];
@@ -151,6 +153,7 @@ export interface EnrolledUser {
   userId: string;
   secret: string;
   recoveryCodes: string[];
+  loginPath?: string;
 }
 
 /** Registers an organization and takes its Super Admin through TOTP set-up. */
@@ -166,6 +169,133 @@ export async function enrolledUser(app: FastifyInstance): Promise<EnrolledUser> 
   return { email: org.email, password: PASSWORD, userId: org.userId, secret, recoveryCodes };
 }
 
+/** Takes an existing user (password known) through TOTP set-up and logs them in. */
+export async function enrolAndLogin(
+  app: FastifyInstance,
+  userEmail: string,
+  password = PASSWORD,
+  loginPath = "/v1/auth/login",
+) {
+  const first = await post(app, loginPath, { email: userEmail, password });
+  const { setupToken } = first.json() as { setupToken?: string };
+  if (!setupToken) throw new Error(`expected a set-up token: ${first.body}`);
+  const { secret } = (await post(app, "/v1/auth/2fa/setup", undefined, setupToken)).json() as { secret: string };
+  const verified = await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
+  const { recoveryCodes } = verified.json() as { recoveryCodes: string[] };
+  const user: EnrolledUser = { email: userEmail, password, userId: "", secret, recoveryCodes, loginPath };
+  const session = await loginAs(app, user);
+  return { ...session, user };
+}
+
+/** The platform owner (MAIN Owner), created as the bootstrap command does, logged in. */
+export async function platformOwner(app: FastifyInstance) {
+  const ownerEmail = email("owner");
+  const tenantId = newId("main");
+  const passwordHash = await app.passwords.hash(PASSWORD);
+  await app.db.$transaction(async (tx) => {
+    await tx.tenant.create({ data: { id: tenantId, kind: "MAIN", name: "Platform owner" } });
+    const role = await createSystemRoles(tx, tenantId, "MAIN");
+    await tx.user.create({
+      data: {
+        id: newId("usr"),
+        tenantId,
+        roleId: role.id,
+        email: ownerEmail,
+        name: "Owner",
+        passwordHash,
+        internal: true,
+        head: true,
+      },
+    });
+  });
+  const session = await enrolAndLogin(app, ownerEmail);
+  return { ...session, tenantId, email: ownerEmail };
+}
+
+/** A tenant's head user logged in: a registered organization's Super Admin or a bank's Master Admin. */
+export async function organizationAdmin(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const org = await registerOrganization(app, overrides);
+  const session = await enrolAndLogin(app, org.email);
+  return { ...session, org };
+}
+
+export async function bankAdmin(app: FastifyInstance) {
+  const bank = await registerBank(app);
+  const first = await post(app, "/v1/auth/banks/login", { email: bank.email, password: PASSWORD });
+  const { setupToken } = first.json() as { setupToken: string };
+  const { secret } = (await post(app, "/v1/auth/2fa/setup", undefined, setupToken)).json() as { secret: string };
+  await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
+  const res = await post(app, "/v1/auth/banks/login", {
+    email: bank.email,
+    password: PASSWORD,
+    code: totp(secret, Date.now() + 30_000),
+  });
+  return { token: (res.json() as { token: string }).token, bank };
+}
+
+export type Grant = {
+  slug: string;
+  allow_read: boolean;
+  allow_create: boolean;
+  allow_update: boolean;
+  allow_delete: boolean;
+};
+
+export function grant(slug: string, actions: string): Grant {
+  return {
+    slug,
+    allow_read: actions.includes("r"),
+    allow_create: actions.includes("c"),
+    allow_update: actions.includes("u"),
+    allow_delete: actions.includes("d"),
+  };
+}
+
+/** Has `adminToken` create a user with a role and permissions, then logs the new user in. */
+export async function memberOf(
+  app: FastifyInstance,
+  adminToken: string,
+  options: { permissions: Grant[]; roleName?: string; tenantId?: string },
+) {
+  const query = options.tenantId ? `?tenant_id=${options.tenantId}` : "";
+  const roles = (
+    await app.inject({ method: "GET", url: `/v1/roles${query}`, headers: { authorization: `Bearer ${adminToken}` } })
+  ).json() as Array<{ id: string; role: string }>;
+  const role = roles.find((r) => r.role === (options.roleName ?? "Admin"));
+  if (!role) throw new Error(`no role ${options.roleName ?? "Admin"} in ${JSON.stringify(roles)}`);
+  const memberEmail = email("member");
+  const res = await app.inject({
+    method: "POST",
+    url: `/v1/users${query}`,
+    headers: { authorization: `Bearer ${adminToken}` },
+    payload: {
+      email: memberEmail,
+      name: "Member",
+      role_id: role.id,
+      permissions: options.permissions,
+      password: PASSWORD,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`member creation failed: ${res.body}`);
+  const created = res.json() as { user_id: string; org_id: string };
+  // Banks log in at their own path.
+  const loginPath = created.org_id.startsWith("bnk_") ? "/v1/auth/banks/login" : "/v1/auth/login";
+  const session = await enrolAndLogin(app, memberEmail, PASSWORD, loginPath);
+  return { ...session, userId: created.user_id, tenantId: created.org_id, email: memberEmail, roleId: role.id };
+}
+
+export function as(app: FastifyInstance, token: string) {
+  const call = (method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH", url: string, payload?: object) =>
+    app.inject({ method, url, ...(payload ? { payload } : {}), headers: { authorization: `Bearer ${token}` } });
+  return {
+    get: (url: string) => call("GET", url),
+    post: (url: string, payload?: object) => call("POST", url, payload),
+    put: (url: string, payload?: object) => call("PUT", url, payload),
+    patch: (url: string, payload?: object) => call("PATCH", url, payload),
+    delete: (url: string) => call("DELETE", url),
+  };
+}
+
 /**
  * Logs an enrolled user in. Each call uses the next unused second factor: the code of the next time
  * step first (accepted within the ±1 step window), then recovery codes.
@@ -175,7 +305,7 @@ export async function loginAs(app: FastifyInstance, user: EnrolledUser & { usedF
   user.usedFactors = n + 1;
   const code = n === 0 ? totp(user.secret, Date.now() + 30_000) : user.recoveryCodes[n - 1];
   if (!code) throw new Error("no second factor left");
-  const res = await post(app, "/v1/auth/login", { email: user.email, password: user.password, code });
+  const res = await post(app, user.loginPath ?? "/v1/auth/login", { email: user.email, password: user.password, code });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
   return res.json() as { token: string; refreshToken: string; expiredIn: string; createdAt: string };
 }

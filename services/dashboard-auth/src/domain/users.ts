@@ -21,7 +21,13 @@ const userInclude = {
 } satisfies Prisma.UserInclude;
 type UserRow = Prisma.UserGetPayload<{ include: typeof userInclude }>;
 
-export function permissionViews(user: UserRow): PermissionInput[] {
+/** A user's permissions as the seed lists them; the tenant's first user holds every module in full. */
+export function permissionViews(user: UserRow, allModules: Array<{ slug: string }> = []): PermissionInput[] {
+  if (user.head) {
+    return allModules
+      .map((m) => ({ slug: m.slug, allow_read: true, allow_create: true, allow_update: true, allow_delete: true }))
+      .sort((a, b) => a.slug.localeCompare(b.slug));
+  }
   return user.permissions
     .map((p) => ({
       slug: p.module.slug,
@@ -34,8 +40,8 @@ export function permissionViews(user: UserRow): PermissionInput[] {
 }
 
 /** The seed's user fields. */
-export function userView(user: UserRow) {
-  const permissions = permissionViews(user);
+export function userView(user: UserRow, allModules: Array<{ slug: string }> = []) {
+  const permissions = permissionViews(user, allModules);
   return {
     user_id: user.id,
     org_id: user.tenantId,
@@ -83,7 +89,17 @@ export class UserAdmin {
       skip: page.offset,
       take: page.limit,
     });
-    return users.map(userView);
+    const modules = users.some((u) => u.head) ? await this.#modules() : [];
+    return users.map((u) => userView(u, modules));
+  }
+
+  /** The seed's view of a user, with a head user's implicit permissions spelled out. */
+  async view(user: UserRow) {
+    return userView(user, user.head ? await this.#modules() : []);
+  }
+
+  #modules() {
+    return this.db.module.findMany({ where: { deletedAt: null }, select: { slug: true } });
   }
 
   async profile(userId: string): Promise<UserRow> {

@@ -3,7 +3,6 @@ import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../../domain/access";
-import { userView } from "../../domain/users";
 import { actorOf } from "../../plugins/access";
 import { principalOf } from "../../plugins/identity";
 import { problems } from "../../schemas/auth";
@@ -42,7 +41,7 @@ export default async function userRoutes(app: FastifyInstance) {
       const actor = actorOf(request);
       const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "create");
       const user = await app.users.create(actor, tenant, request.body, requestOrigin(request));
-      return reply.status(201).send(userView(user));
+      return reply.status(201).send(await app.users.view(user));
     },
   );
 
@@ -77,7 +76,7 @@ export default async function userRoutes(app: FastifyInstance) {
         response: { 200: UserDetail, ...problems(401) },
       },
     },
-    async (request) => userView(await app.users.profile(principalOf(request).userId)),
+    async (request) => app.users.view(await app.users.profile(principalOf(request).userId)),
   );
 
   app.get<{ Params: Static<typeof UserIdParams> }>(
@@ -92,7 +91,7 @@ export default async function userRoutes(app: FastifyInstance) {
         response: { 200: UserDetail, ...problems(401, 403, 404) },
       },
     },
-    async (request) => userView(await app.users.get(actorOf(request), request.params.user_id)),
+    async (request) => app.users.view(await app.users.get(actorOf(request), request.params.user_id)),
   );
 
   app.put<{ Body: Static<typeof UpdateSelf> }>(

@@ -1,0 +1,384 @@
+import fc from "fast-check";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACTIONS, type Actor, can, canGrant, type Grants, reaches, type TenantRef } from "../src/domain/access";
+import { as, bankAdmin, buildDashboard, grant, memberOf, organizationAdmin, platformOwner, post } from "./harness";
+
+describe("authorization: security", () => {
+  let app: FastifyInstance;
+  let orgA: Awaited<ReturnType<typeof organizationAdmin>>;
+  let orgB: Awaited<ReturnType<typeof organizationAdmin>>;
+  beforeAll(async () => {
+    app = await buildDashboard();
+    orgA = await organizationAdmin(app);
+    orgB = await organizationAdmin(app);
+  });
+  afterAll(() => app.close());
+
+  it("answers 404 for another tenant's users, roles and organization, and never crosses", async () => {
+    const a = as(app, orgA.token);
+    const bUser = orgB.org.userId;
+    const bRoles = (await as(app, orgB.token).get("/v1/roles")).json() as Array<{ id: string }>;
+    expect((await a.get(`/v1/users/${bUser}`)).statusCode).toBe(404);
+    expect((await a.put(`/v1/users/${bUser}`, { permissions: [] })).statusCode).toBe(404);
+    expect((await a.delete(`/v1/users?user_id=${bUser}`)).statusCode).toBe(404);
+    expect((await a.get(`/v1/users?tenant_id=${orgB.org.orgId}`)).statusCode).toBe(404);
+    expect((await a.get(`/v1/roles/${bRoles[0]?.id}`)).statusCode).toBe(404);
+    expect((await a.delete(`/v1/roles?id=${bRoles[0]?.id}`)).statusCode).toBe(404);
+    expect((await a.get(`/v1/organizations?org_id=${orgB.org.orgId}`)).statusCode).toBe(404);
+    expect((await a.put(`/v1/organizations?org_id=${orgB.org.orgId}`, { company_name: "pwned" })).statusCode).toBe(404);
+    expect((await a.get(`/v1/audit-events?tenant_id=${orgB.org.orgId}`)).statusCode).toBe(404);
+    expect((await app.db.user.findUniqueOrThrow({ where: { id: bUser } })).deletedAt).toBeNull();
+    // Unknown and other-tenant ids are indistinguishable.
+    const unknown = await a.get("/v1/users/usr_doesnotexist");
+    const other = await a.get(`/v1/users/${bUser}`);
+    expect(unknown.json().code).toBe(other.json().code);
+  });
+
+  it("lets a bank read, and only read, the organizations under it", async () => {
+    const bank = await bankAdmin(app);
+    const own = await organizationAdmin(app, { bankId: bank.bank.bankId });
+    const api = as(app, bank.token);
+    expect((await api.get(`/v1/organizations?org_id=${own.org.orgId}`)).json().org_id).toBe(own.org.orgId);
+    expect((await api.get(`/v1/organizations?org_id=${orgA.org.orgId}`)).statusCode).toBe(404);
+    expect((await api.put(`/v1/organizations?org_id=${own.org.orgId}`, { company_name: "x" })).statusCode).toBe(404);
+    expect((await api.delete(`/v1/organizations?org_id=${own.org.orgId}`)).statusCode).toBe(404);
+  });
+
+  it("lets the platform owner act on any tenant", async () => {
+    const owner = await platformOwner(app);
+    const api = as(app, owner.token);
+    expect((await api.get(`/v1/users?tenant_id=${orgA.org.orgId}`)).json().length).toBeGreaterThan(0);
+    const org = await api.get(`/v1/organizations?org_id=${orgA.org.orgId}`);
+    expect(org.statusCode).toBe(200);
+  });
+
+  it("refuses granting more than one holds, and a role above one's own", async () => {
+    const lead = await memberOf(app, orgA.token, { permissions: [grant("users", "rcu"), grant("roles", "r")] });
+    const api = as(app, lead.token);
+    const roles = (await api.get("/v1/roles")).json() as Array<{ id: string; role: string }>;
+    const adminRole = roles.find((r) => r.role === "Admin")?.id;
+    const superAdmin = roles.find((r) => r.role === "Super Admin")?.id;
+    const base = { name: "X", password: "long enough passphrase", role_id: adminRole };
+    const more = await api.post("/v1/users", {
+      ...base,
+      email: `a${Date.now()}@example.test`,
+      permissions: [grant("users", "rcud")],
+    });
+    expect(more.statusCode).toBe(403);
+    const otherModule = await api.post("/v1/users", {
+      ...base,
+      email: `b${Date.now()}@example.test`,
+      permissions: [grant("organizations", "r")],
+    });
+    expect(otherModule.statusCode).toBe(403);
+    const above = await api.post("/v1/users", {
+      ...base,
+      role_id: superAdmin,
+      email: `c${Date.now()}@example.test`,
+      permissions: [],
+    });
+    expect(above.statusCode).toBe(403);
+    const within = await api.post("/v1/users", {
+      ...base,
+      email: `d${Date.now()}@example.test`,
+      permissions: [grant("users", "r")],
+    });
+    expect(within.statusCode).toBe(201);
+  });
+
+  it("refuses changing one's own role and setting fields outside the schema", async () => {
+    const lead = await memberOf(app, orgA.token, { permissions: [grant("users", "ru"), grant("roles", "r")] });
+    const api = as(app, lead.token);
+    const custom = (await as(app, orgA.token).post("/v1/roles", { role: `Viewer ${Date.now()}` })).json();
+    expect((await api.put(`/v1/users/${lead.userId}`, { role_id: custom.id })).statusCode).toBe(403);
+    for (const hidden of [
+      { tenantId: orgB.org.orgId },
+      { internal: true },
+      { head: true },
+      { org_id: orgB.org.orgId },
+    ]) {
+      const res = await api.put(`/v1/users/${lead.userId}`, { permissions: [], ...hidden });
+      expect(res.statusCode, JSON.stringify(hidden)).toBe(400);
+    }
+    const user = await app.db.user.findUniqueOrThrow({ where: { id: lead.userId } });
+    expect(user).toMatchObject({ tenantId: orgA.org.orgId, internal: false, head: false });
+  });
+
+  it("refuses an organization widening its own scopes or lifting its own status", async () => {
+    const api = as(app, orgA.token);
+    expect((await api.put("/v1/organizations", { scopes: ["read_bills", "payments:write"] })).statusCode).toBe(403);
+    expect((await api.put("/v1/organizations", { status: "Suspended" })).statusCode).toBe(403);
+    const owner = await platformOwner(app);
+    const granted = await as(app, owner.token).put(`/v1/organizations?org_id=${orgA.org.orgId}`, {
+      scopes: ["read_bills", "payments:write"],
+    });
+    expect(granted.statusCode).toBe(200);
+  });
+
+  it("applies a permission revocation to tokens already issued", async () => {
+    const reader = await memberOf(app, orgA.token, { permissions: [grant("users", "r")] });
+    expect((await as(app, reader.token).get("/v1/users")).statusCode).toBe(200);
+    await as(app, orgA.token).put(`/v1/users/${reader.userId}`, { permissions: [] });
+    const after = await as(app, reader.token).get("/v1/users");
+    expect(after.statusCode).toBe(403);
+    const denied = await app.db.auditEvent.findFirst({ where: { actorId: reader.userId, action: "authz.denied" } });
+    expect(denied?.details).toMatchObject({ module: "users", action: "read" });
+  });
+
+  it("ends a disabled user's sessions at once", async () => {
+    const member = await memberOf(app, orgA.token, { permissions: [grant("users", "r")] });
+    await as(app, orgA.token).put(`/v1/users/${member.userId}`, { status: "Disabled" });
+    expect((await post(app, "/v1/auth/verify-token", undefined, member.token)).statusCode).toBe(401);
+  });
+
+  it("keeps the tenant's last Super Admin from being deleted or demoted", async () => {
+    const solo = await organizationAdmin(app);
+    const api = as(app, solo.token);
+    const admin = (await api.get("/v1/roles")).json().find((r: { role: string }) => r.role === "Admin");
+    const deputy = await memberOf(app, solo.token, { permissions: [grant("users", "rud")] });
+    expect((await api.delete(`/v1/users?user_id=${solo.org.userId}`)).json().code).toBe("LAST_TOP_ROLE_HOLDER");
+    expect((await as(app, deputy.token).put(`/v1/users/${solo.org.userId}`, { role_id: admin.id })).statusCode).toBe(
+      403,
+    );
+    expect((await as(app, deputy.token).delete(`/v1/users?user_id=${solo.org.userId}`)).statusCode).toBe(403);
+    const owner = await platformOwner(app);
+    const demote = await as(app, owner.token).put(`/v1/users/${solo.org.userId}`, { role_id: admin.id });
+    expect(demote.json().code).toBe("LAST_TOP_ROLE_HOLDER");
+  });
+
+  it("soft-deletes an organization, ending its users' sessions at once", async () => {
+    const doomed = await organizationAdmin(app);
+    const member = await memberOf(app, doomed.token, { permissions: [grant("users", "r")] });
+    const res = await as(app, doomed.token).delete("/v1/organizations");
+    expect(res.json()).toEqual({ message: `Organization with id: ${doomed.org.orgId} deleted successfully` });
+    expect((await post(app, "/v1/auth/verify-token", undefined, doomed.token)).statusCode).toBe(401);
+    expect((await post(app, "/v1/auth/verify-token", undefined, member.token)).statusCode).toBe(401);
+    expect((await app.db.tenant.findUniqueOrThrow({ where: { id: doomed.org.orgId } })).deletedAt).not.toBeNull();
+  });
+});
+
+/**
+ * The rules, written a second time as plainly as possible. The property tests draw actors, tenants,
+ * grants and targets and require the service's decisions to match this model everywhere.
+ */
+const model = {
+  allowed(
+    actor: { kind: string; internal: boolean; head: boolean; grants: Record<string, string> },
+    module: string,
+    action: string,
+  ) {
+    return actor.head || (actor.grants[module] ?? "").includes(action[0] ?? "?");
+  },
+  reaches(
+    actor: { tenantId: string; kind: string; internal: boolean },
+    target: { id: string; kind: string; bankId: string | null },
+    action: string,
+  ) {
+    if (actor.tenantId === target.id) return true;
+    if (actor.kind === "MAIN" && actor.internal) return true;
+    return (
+      actor.kind === "BANK" && target.kind === "ORGANIZATION" && target.bankId === actor.tenantId && action === "read"
+    );
+  },
+};
+
+describe("authorization: property tests against a reference model", () => {
+  const tenants: TenantRef[] = [
+    { id: "main_1", kind: "MAIN", bankId: null },
+    { id: "bnk_1", kind: "BANK", bankId: null },
+    { id: "bnk_2", kind: "BANK", bankId: null },
+    { id: "org_1", kind: "ORGANIZATION", bankId: "bnk_1" },
+    { id: "org_2", kind: "ORGANIZATION", bankId: "bnk_1" },
+    { id: "org_3", kind: "ORGANIZATION", bankId: "bnk_2" },
+  ];
+  const modules = ["users", "roles", "modules", "organizations", "audit-events", "wallets"];
+  const grantsArb = fc.dictionary(
+    fc.constantFrom(...modules),
+    fc.subarray(["r", "c", "u", "d"]).map((a) => a.join("")),
+  );
+  const actorArb = fc.record({
+    tenant: fc.constantFrom(...tenants),
+    head: fc.boolean(),
+    grants: grantsArb,
+  });
+  function toActor(a: { tenant: TenantRef; head: boolean; grants: Record<string, string> }): Actor {
+    const grants = new Map<string, Grants>();
+    for (const [slug, flags] of Object.entries(a.grants)) {
+      grants.set(slug, {
+        read: flags.includes("r"),
+        create: flags.includes("c"),
+        update: flags.includes("u"),
+        delete: flags.includes("d"),
+      });
+    }
+    return {
+      userId: "usr_x",
+      tenant: a.tenant,
+      head: a.head,
+      internal: a.tenant.kind === "MAIN",
+      roleRank: 10,
+      grants,
+    };
+  }
+
+  it("function and object level decisions match the model, and cross-tenant access only goes down the hierarchy", () => {
+    fc.assert(
+      fc.property(
+        actorArb,
+        fc.constantFrom(...modules),
+        fc.constantFrom(...ACTIONS),
+        fc.constantFrom(...tenants),
+        (a, module, action, target) => {
+          const actor = toActor(a);
+          const m = {
+            tenantId: a.tenant.id,
+            kind: a.tenant.kind,
+            internal: a.tenant.kind === "MAIN",
+            head: a.head,
+            grants: a.grants,
+          };
+          expect(can(actor, module, action)).toBe(model.allowed(m, module, action));
+          expect(reaches(actor, target, action)).toBe(model.reaches(m, target, action));
+          // Nobody below the platform owner reaches upward or sideways.
+          if (a.tenant.kind === "ORGANIZATION" && target.id !== a.tenant.id)
+            expect(reaches(actor, target, action)).toBe(false);
+          if (a.tenant.kind === "BANK" && target.kind !== "ORGANIZATION" && target.id !== a.tenant.id) {
+            expect(reaches(actor, target, action)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("nobody grants a flag they do not hold", () => {
+    fc.assert(
+      fc.property(actorArb, fc.constantFrom(...modules), fc.subarray(["r", "c", "u", "d"]), (a, module, wanted) => {
+        const actor = toActor(a);
+        const flags = {
+          read: wanted.includes("r"),
+          create: wanted.includes("c"),
+          update: wanted.includes("u"),
+          delete: wanted.includes("d"),
+        };
+        const held = a.grants[module] ?? "";
+        const expected = a.head || wanted.every((w) => held.includes(w));
+        expect(canGrant(actor, module, flags)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("authorization: property test over HTTP", () => {
+  let app: FastifyInstance;
+  type Person = { token: string; tenant: TenantRef; head: boolean; grants: Record<string, string>; userId: string };
+  const people: Person[] = [];
+  let orgs: TenantRef[] = [];
+
+  beforeAll(async () => {
+    app = await buildDashboard();
+    const owner = await platformOwner(app);
+    const bank1 = await bankAdmin(app);
+    const bank2 = await bankAdmin(app);
+    const org1 = await organizationAdmin(app, { bankId: bank1.bank.bankId });
+    const org2 = await organizationAdmin(app, { bankId: bank2.bank.bankId });
+    const mainT: TenantRef = { id: owner.tenantId, kind: "MAIN", bankId: null };
+    const b1: TenantRef = { id: bank1.bank.bankId, kind: "BANK", bankId: null };
+    const b2: TenantRef = { id: bank2.bank.bankId, kind: "BANK", bankId: null };
+    const o1: TenantRef = { id: org1.org.orgId, kind: "ORGANIZATION", bankId: b1.id };
+    const o2: TenantRef = { id: org2.org.orgId, kind: "ORGANIZATION", bankId: b2.id };
+    orgs = [o1, o2];
+    const id = async (email: string) => (await app.db.user.findUniqueOrThrow({ where: { email } })).id;
+    people.push(
+      { token: owner.token, tenant: mainT, head: true, grants: {}, userId: await id(owner.email) },
+      { token: bank1.token, tenant: b1, head: true, grants: {}, userId: await id(bank1.bank.email) },
+      { token: bank2.token, tenant: b2, head: true, grants: {}, userId: await id(bank2.bank.email) },
+      { token: org1.token, tenant: o1, head: true, grants: {}, userId: org1.org.userId },
+      { token: org2.token, tenant: o2, head: true, grants: {}, userId: org2.org.userId },
+    );
+    const memberGrants: Array<[Person, Record<string, string>]> = [
+      [people[0] as Person, { users: "r", organizations: "r", "audit-events": "r" }],
+      [people[1] as Person, { organizations: "r", roles: "r" }],
+      [people[3] as Person, { users: "ru", roles: "r" }],
+      [people[3] as Person, { "audit-events": "r" }],
+      [people[4] as Person, { users: "r", organizations: "ru" }],
+    ];
+    for (const [head, grants] of memberGrants) {
+      const m = await memberOf(app, head.token, {
+        permissions: Object.entries(grants).map(([slug, flags]) => grant(slug, flags)),
+      });
+      people.push({ token: m.token, tenant: head.tenant, head: false, grants, userId: m.userId });
+    }
+  }, 60_000);
+  afterAll(() => app.close());
+
+  it("every drawn request is decided as the model says, cross-tenant attempts included", async () => {
+    const ops = [
+      {
+        module: "users",
+        action: "read",
+        request: (t: TenantRef) => ({ method: "GET" as const, url: `/v1/users?tenant_id=${t.id}` }),
+      },
+      {
+        module: "roles",
+        action: "read",
+        request: (t: TenantRef) => ({ method: "GET" as const, url: `/v1/roles?tenant_id=${t.id}` }),
+      },
+      {
+        module: "audit-events",
+        action: "read",
+        request: (t: TenantRef) => ({ method: "GET" as const, url: `/v1/audit-events?tenant_id=${t.id}&limit=1` }),
+      },
+      {
+        module: "organizations",
+        action: "read",
+        request: (t: TenantRef) => ({ method: "GET" as const, url: `/v1/organizations?org_id=${t.id}` }),
+        orgOnly: true,
+      },
+      {
+        module: "organizations",
+        action: "update",
+        request: (t: TenantRef) => ({
+          method: "PUT" as const,
+          url: `/v1/organizations?org_id=${t.id}`,
+          payload: { phone: "9898989812" },
+        }),
+        orgOnly: true,
+      },
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...people),
+        fc.constantFrom(...ops),
+        fc.constantFrom(...people.map((p) => p.tenant)),
+        async (person, op, tenant) => {
+          const target = op.orgOnly ? (orgs.find((o) => o.id === tenant.id) ?? orgs[0]) : tenant;
+          if (!target) return;
+          const { method, url, payload } = { payload: undefined, ...op.request(target) };
+          const res = await app.inject({
+            method,
+            url,
+            ...(payload ? { payload } : {}),
+            headers: { authorization: `Bearer ${person.token}` },
+          });
+          const m = {
+            tenantId: person.tenant.id,
+            kind: person.tenant.kind,
+            internal: person.tenant.kind === "MAIN",
+            head: person.head,
+            grants: person.grants,
+          };
+          const expected = !model.allowed(m, op.module, op.action)
+            ? 403
+            : !model.reaches(m, target, op.action)
+              ? 404
+              : 200;
+          expect(res.statusCode, `${person.tenant.kind}${person.head ? " head" : ""} ${method} ${url}`).toBe(expected);
+        },
+      ),
+      { numRuns: 250 },
+    );
+  }, 60_000);
+});
