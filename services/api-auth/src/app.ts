@@ -3,15 +3,24 @@ import type { Config } from "@ipaas/service-kit";
 import { databasePlugin, platformPlugin, signingKeysPlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { type OAuthLimits, oauthLimits } from "./domain/limits";
+import { accessTokensPlugin } from "./plugins/access-tokens";
+import { clientAuthenticatorPlugin } from "./plugins/client-authenticator";
+import { clientCachePlugin } from "./plugins/client-cache";
+import { oauthRoutes } from "./routes/oauth";
+import { wellKnownRoutes } from "./routes/well-known";
 
 export const SERVICE = "api-auth";
 
 export interface AppOptions {
   config: Config;
+  /** Overrides of the OAuth endpoints' brute-force and flood limits (see `oauthLimits`). */
+  limits?: Partial<OAuthLimits>;
 }
 
 /** Builds api-auth: OAuth 2.0 client credentials for partners, and end-user one-time-code sign-in. Never listens. */
-async function apiAuth(app: FastifyInstance, { config }: AppOptions) {
+async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }: AppOptions) {
+  const limits = oauthLimits(config, limitOverrides);
   await app.register(platformPlugin, {
     config,
     service: SERVICE,
@@ -35,6 +44,15 @@ async function apiAuth(app: FastifyInstance, { config }: AppOptions) {
     publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
     maxTokenTtlSeconds: config.API_TOKEN_TTL_SECONDS,
   });
+
+  // Domain services, as decorators.
+  await app.register(clientCachePlugin);
+  await app.register(clientAuthenticatorPlugin, { limits });
+  await app.register(accessTokensPlugin);
+
+  // Routes.
+  await app.register(wellKnownRoutes);
+  await app.register(oauthRoutes, { prefix: "/v1/auth", limits });
 }
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.

@@ -1,0 +1,18 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { presentedClient } from "../../domain/client-credentials";
+import type { IntrospectionRequestBody, IntrospectionResponse } from "../../schemas/oauth";
+
+/** POST /v1/auth/introspect (RFC 7662): the calling client asks about one of its own tokens. */
+export async function introspectToken(
+  this: FastifyInstance,
+  request: FastifyRequest<{ Body: IntrospectionRequestBody }>,
+): Promise<IntrospectionResponse> {
+  const presented = presentedClient(request.headers.authorization, request.body);
+  const caller = await this.clientAuth.authenticate(presented, {
+    purpose: "introspection",
+    origin: requestOrigin(request),
+    log: request.log,
+  });
+  return this.accessTokens.introspect(request.body.token, caller);
+}

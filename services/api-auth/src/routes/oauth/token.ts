@@ -1,0 +1,53 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { presentedClient } from "../../domain/client-credentials";
+import { classifyGrant } from "../../domain/grant-types";
+import { OAuthError } from "../../domain/oauth-errors";
+import { grantScopes, parseRequestedScopes } from "../../domain/scopes";
+import { readTokenRequest } from "../../domain/token-request";
+import type { TokenRequestBody, TokenResponse } from "../../schemas/oauth";
+import { bodyEncoding } from "./protocol";
+
+/**
+ * POST /v1/auth/token: the client credentials grant. Checks run from the request's shape to the client's
+ * rights: malformed request, unknown grant, client authentication, grant not allowed to partners, scope.
+ * A success writes nothing to the database; it is logged.
+ */
+export async function issueToken(
+  this: FastifyInstance,
+  request: FastifyRequest<{ Body: TokenRequestBody }>,
+): Promise<TokenResponse> {
+  const { grantType, scope } = readTokenRequest(request.body, bodyEncoding(request));
+  const presented = presentedClient(request.headers.authorization, request.body);
+  const grant = classifyGrant(grantType);
+  if (grant === "unknown") {
+    throw new OAuthError("unsupported_grant_type", "only the client_credentials grant is supported");
+  }
+  const client = await this.clientAuth.authenticate(presented, {
+    purpose: "token",
+    origin: requestOrigin(request),
+    log: request.log,
+  });
+  if (grant === "not_for_partners") {
+    throw new OAuthError("unauthorized_client", "this client may only use the client_credentials grant");
+  }
+  const scopes = grantScopes(parseRequestedScopes(scope), client.scopes);
+  const issued = await this.accessTokens.issue(client, scopes);
+  request.log.info(
+    {
+      organizationId: client.organizationId,
+      clientKey: client.clientKey,
+      method: presented.method,
+      scope: issued.scope,
+      jti: issued.jti,
+    },
+    "issued a partner access token",
+  );
+  return {
+    access_token: issued.token,
+    token_type: "Bearer",
+    expires_in: issued.expiresIn,
+    scope: issued.scope,
+    created_at: issued.issuedAt.toISOString(),
+  };
+}

@@ -1,0 +1,106 @@
+// Shared by the api-auth tests: building the app, client authentication headers and token requests.
+import type { Config } from "@ipaas/service-kit";
+import { buildTestApp, createOrganization, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import fp from "fastify-plugin";
+import apiAuth, { SERVICE } from "../src/app";
+import type { OAuthLimits } from "../src/domain/limits";
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  limits?: Partial<OAuthLimits>;
+  logs?: LogCapture;
+}
+
+/**
+ * Limits high enough that a file's tests, all from 127.0.0.1 against one app, never trip them; the
+ * rate-limit tests set their own.
+ */
+const ROOMY_LIMITS: Partial<OAuthLimits> = { failuresPerAddress: 100_000 };
+
+export async function buildApiAuth(options: TestAppOptions = {}): Promise<FastifyInstance> {
+  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", ...options.env });
+  const limits = { ...ROOMY_LIMITS, ...options.limits };
+  const plugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
+    await app.register(apiAuth, { config: opts.config, limits });
+  });
+  return buildTestApp(SERVICE, plugin, config, options.logs);
+}
+
+export const newOrganization = (app: FastifyInstance, options: Parameters<typeof createOrganization>[1] = {}) =>
+  createOrganization(app.db, options);
+
+/** application/x-www-form-urlencoded encoding of one value, as RFC 6749 §2.3.1 applies inside Basic. */
+export function formEncode(value: string): string {
+  return encodeURIComponent(value).replaceAll("%20", "+");
+}
+
+export function basic(clientKey: string, secret: string): string {
+  return `Basic ${Buffer.from(`${formEncode(clientKey)}:${formEncode(secret)}`).toString("base64")}`;
+}
+
+export const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+export function form(params: Record<string, string>): string {
+  return new URLSearchParams(params).toString();
+}
+
+/** A client_credentials token request with client_secret_basic. */
+export function requestToken(
+  app: FastifyInstance,
+  client: { clientKey: string; clientSecret: string },
+  params: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: "POST",
+    url: "/v1/auth/token",
+    headers: { ...FORM, authorization: basic(client.clientKey, client.clientSecret) },
+    payload: form({ grant_type: "client_credentials", ...params }),
+  });
+}
+
+export async function tokenFor(
+  app: FastifyInstance,
+  client: { clientKey: string; clientSecret: string },
+  params: Record<string, string> = {},
+): Promise<string> {
+  const res = await requestToken(app, client, params);
+  if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`);
+  return (res.json() as { access_token: string }).access_token;
+}
+
+export function introspect(
+  app: FastifyInstance,
+  client: { clientKey: string; clientSecret: string },
+  token: string,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: "POST",
+    url: "/v1/auth/introspect",
+    headers: { ...FORM, authorization: basic(client.clientKey, client.clientSecret) },
+    payload: form({ token }),
+  });
+}
+
+export function revoke(
+  app: FastifyInstance,
+  client: { clientKey: string; clientSecret: string },
+  token: string,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: "POST",
+    url: "/v1/auth/revoke",
+    headers: { ...FORM, authorization: basic(client.clientKey, client.clientSecret) },
+    payload: form({ token, token_type_hint: "access_token" }),
+  });
+}
+
+/** Decodes a JWT's header and payload without verifying it (the tests verify separately). */
+export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const [header, payload] = token.split(".");
+  if (header === undefined || payload === undefined) throw new Error("not a JWT");
+  return {
+    header: JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>,
+  };
+}
