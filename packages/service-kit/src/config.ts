@@ -37,6 +37,8 @@ export const ConfigSchema = Type.Object({
   API_TOKEN_AUDIENCE: Type.String({ default: "ipaas-partner-api", minLength: 1 }),
   /** api-auth keeps organization credentials in memory this long; events invalidate sooner. */
   CLIENT_CACHE_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  /** The longest grace period a rotation may give the previous client secret. */
+  CREDENTIAL_GRACE_MAX_SECONDS: Type.Integer({ default: 86_400, minimum: 0, maximum: 30 * 86_400 }),
   CLIENT_CACHE_MAX_ENTRIES: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 }),
   /** Requests per minute per client address on the login, two-factor, password and token routes. */
   AUTH_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 30, minimum: 1, maximum: 100_000 }),
