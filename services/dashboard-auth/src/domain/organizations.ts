@@ -1,5 +1,6 @@
 import type { Db, Prisma } from "@ipaas/db";
-import { writeAudit } from "@ipaas/service-kit";
+import { appendToOutbox } from "@ipaas/events";
+import { newClientSecret, writeAudit } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { type Actor, assertReaches } from "./access";
 import type { Origin } from "./sessions";
@@ -71,7 +72,7 @@ export class Organizations {
     }
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
     await this.db.$transaction(async (tx) => {
-      await tx.tenant.update({
+      const updated = await tx.tenant.update({
         where: { id: org.id },
         data: {
           ...(change.company_name ? { name: change.company_name.trim() } : {}),
@@ -79,6 +80,18 @@ export class Organizations {
           ...(change.phone ? { phone: change.phone } : {}),
           ...(status ? { status } : {}),
           version: { increment: 1 },
+        },
+      });
+      // api-auth caches name, status and scopes: tell it, in the same transaction as the change.
+      await appendToOutbox(tx, {
+        type: "organization.updated",
+        data: {
+          organizationId: updated.id,
+          version: updated.version,
+          status: updated.status,
+          scopes: updated.scopes,
+          name: updated.name,
+          occurredAt: updated.updatedAt.toISOString(),
         },
       });
       await writeAudit(
@@ -102,7 +115,14 @@ export class Organizations {
   async delete(actor: Actor, org: OrganizationRow, origin: Origin): Promise<void> {
     await this.db.$transaction(async (tx) => {
       const now = new Date();
-      await tx.tenant.update({ where: { id: org.id }, data: { deletedAt: now, version: { increment: 1 } } });
+      const deleted = await tx.tenant.update({
+        where: { id: org.id },
+        data: { deletedAt: now, version: { increment: 1 } },
+      });
+      await appendToOutbox(tx, {
+        type: "organization.deleted",
+        data: { organizationId: org.id, version: deleted.version, occurredAt: now.toISOString() },
+      });
       await tx.session.updateMany({
         where: { endedAt: null, user: { tenantId: org.id } },
         data: { endedAt: now, endReason: "organization_deleted" },
@@ -122,4 +142,74 @@ export class Organizations {
       );
     });
   }
+}
+
+export interface RotationOptions {
+  /** How long the previous secret keeps working, so partners can roll their deployments. 0: not at all. */
+  graceSeconds: number;
+  /** Make every token issued under the old secret inactive at once (for a leaked secret). */
+  revokeTokens: boolean;
+}
+
+/**
+ * Replaces an organization's client secret. One statement swaps the hashes and bumps the version, so two
+ * rotations racing each other serialize on the row and end with distinct versions; the event that tells
+ * api-auth is written to the outbox in the same transaction.
+ */
+export async function rotateCredential(
+  db: Db,
+  actor: Actor,
+  org: { id: string },
+  options: RotationOptions,
+  origin: Origin,
+): Promise<{ clientKey: string; clientSecret: string; credentialVersion: number }> {
+  const { clientSecret, secretHash } = newClientSecret();
+  const now = new Date();
+  const graceUntil = options.graceSeconds > 0 ? new Date(now.getTime() + options.graceSeconds * 1000) : null;
+  const tokensNotBefore = options.revokeTokens ? now : null;
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ clientKey: string; version: number; tokensNotBefore: Date | null }>>`
+      UPDATE "organization_credentials"
+         SET "previousSecretHash" = CASE WHEN ${graceUntil}::timestamptz IS NULL THEN NULL ELSE "secretHash" END,
+             "previousSecretExpiresAt" = ${graceUntil}::timestamptz,
+             "secretHash" = ${secretHash},
+             "version" = "version" + 1,
+             "tokensNotBefore" = COALESCE(${tokensNotBefore}::timestamptz, "tokensNotBefore"),
+             "rotatedAt" = ${now},
+             "updatedAt" = ${now}
+       WHERE "tenantId" = ${org.id}
+   RETURNING "clientKey", "version", "tokensNotBefore"`;
+    const row = rows[0];
+    if (!row) throw fail("NOT_FOUND", "this organization has no client credentials");
+    await appendToOutbox(tx, {
+      type: "organization.credential_rotated",
+      data: {
+        organizationId: org.id,
+        clientKey: row.clientKey,
+        credentialVersion: row.version,
+        previousSecretValidUntil: graceUntil?.toISOString() ?? null,
+        tokensNotBefore: row.tokensNotBefore?.toISOString() ?? null,
+        occurredAt: now.toISOString(),
+      },
+    });
+    await writeAudit(
+      tx,
+      {
+        action: "organization.credential_rotated",
+        outcome: "success",
+        actorType: "user",
+        actorId: actor.userId,
+        tenantId: org.id,
+        targetType: "tenant",
+        targetId: org.id,
+        details: {
+          credentialVersion: row.version,
+          graceSeconds: options.graceSeconds,
+          revokeTokens: options.revokeTokens,
+        },
+      },
+      origin,
+    );
+    return { clientKey: row.clientKey, clientSecret, credentialVersion: row.version };
+  });
 }

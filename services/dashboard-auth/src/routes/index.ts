@@ -6,7 +6,7 @@ import registrationRoutes from "./auth/registration";
 import sessionRoutes from "./auth/sessions";
 import twoFactorRoutes from "./auth/two-factor";
 import moduleRoutes from "./modules";
-import organizationRoutes from "./organizations";
+import organizationRoutes, { credentialRoutes } from "./organizations";
 import roleRoutes from "./roles";
 import changePasswordRoutes from "./users/change-password";
 import userRoutes from "./users/users";
@@ -23,5 +23,6 @@ export default async function routes(app: FastifyInstance) {
   await app.register(roleRoutes);
   await app.register(moduleRoutes);
   await app.register(organizationRoutes);
+  await app.register(credentialRoutes);
   await app.register(auditRoutes);
 }

@@ -3,11 +3,18 @@ import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
-import { organizationView } from "../domain/organizations";
+import { organizationView, rotateCredential } from "../domain/organizations";
 import { e164 } from "../domain/phone";
+import { fail } from "../errors";
 import { actorOf } from "../plugins/access";
 import { problems } from "../schemas/auth";
-import { OrganizationQuery, OrganizationView, UpdateOrganization } from "../schemas/management";
+import {
+  CredentialRotated,
+  OrganizationQuery,
+  OrganizationView,
+  RotateCredential,
+  UpdateOrganization,
+} from "../schemas/management";
 
 const M = PLATFORM_MODULES.organizations;
 const Message = Type.Object({ message: Type.String() });
@@ -72,7 +79,54 @@ export default async function organizationRoutes(app: FastifyInstance) {
       const actor = actorOf(request);
       const org = await app.organizations.get(actor, request.query.org_id, "delete");
       await app.organizations.delete(actor, org, requestOrigin(request));
+      app.outboxRelay?.kick();
       return { message: `Organization with id: ${org.id} deleted successfully` };
+    },
+  );
+}
+
+export async function credentialRoutes(app: FastifyInstance) {
+  app.patch<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof RotateCredential> }>(
+    "/organizations/credential",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["organizations"],
+        summary: "Rotate the organization's client secret (its Super Admin, or the platform owner with ?org_id=)",
+        description:
+          "Returns the new secret once. The previous secret keeps working for `graceSeconds` (default 0, at most " +
+          "CREDENTIAL_GRACE_MAX_SECONDS); `revokeTokens` makes every token issued under the old secret inactive at " +
+          "once. api-auth learns of the rotation through a NATS JetStream event.",
+        security: [{ bearer: [] }],
+        querystring: OrganizationQuery,
+        body: RotateCredential,
+        response: { 200: CredentialRotated, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const org = await app.organizations.get(actor, request.query.org_id, "update");
+      const platformOwner = actor.tenant.kind === "MAIN" && actor.internal;
+      if (!platformOwner && !(actor.head && actor.tenant.id === org.id)) {
+        throw fail("FORBIDDEN", "only the organization's Super Admin or the platform owner rotates its secret");
+      }
+      const graceSeconds = request.body.graceSeconds ?? 0;
+      const limit = app.config.CREDENTIAL_GRACE_MAX_SECONDS;
+      if (graceSeconds > limit) {
+        throw fail("VALIDATION_FAILED", `graceSeconds: at most ${limit}`, {
+          errors: [{ field: "graceSeconds", message: `at most ${limit}` }],
+        });
+      }
+      const rotated = await rotateCredential(
+        app.db,
+        actor,
+        org,
+        { graceSeconds, revokeTokens: request.body.revokeTokens ?? false },
+        requestOrigin(request),
+      );
+      app.outboxRelay?.kick();
+      reply.header("cache-control", "no-store");
+      return { message: "Client secret updated successfully", ...rotated };
     },
   );
 }

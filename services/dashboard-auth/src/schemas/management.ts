@@ -208,3 +208,22 @@ export const AuditView = Type.Object({
   details: Type.Unknown(),
   created_at: Timestamp,
 });
+
+export const RotateCredential = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, description: "How long the previous secret keeps working (default 0)" }),
+    ),
+    revokeTokens: Type.Optional(
+      Type.Boolean({ description: "Make every token issued before now inactive at once (a leaked secret)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CredentialRotated = Type.Object({
+  message: Type.String(),
+  clientKey: Type.String(),
+  clientSecret: Type.String({ description: "Shown this once; only its hash is stored" }),
+  credentialVersion: Type.Integer(),
+});
