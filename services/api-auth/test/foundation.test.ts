@@ -6,6 +6,7 @@ foundationSuite({
   service: SERVICE,
   plugin: app,
   serverEntry: fileURLToPath(new URL("../src/server.ts", import.meta.url)),
+  openapiFile: fileURLToPath(new URL("../../../docs/openapi/api-auth.json", import.meta.url)),
   portVariable: "API_AUTH_PORT",
   issuerVariable: "API_AUTH_ISSUER",
 });

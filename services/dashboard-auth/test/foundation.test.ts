@@ -6,6 +6,7 @@ foundationSuite({
   service: SERVICE,
   plugin: app,
   serverEntry: fileURLToPath(new URL("../src/server.ts", import.meta.url)),
+  openapiFile: fileURLToPath(new URL("../../../docs/openapi/dashboard-auth.json", import.meta.url)),
   portVariable: "DASHBOARD_AUTH_PORT",
   issuerVariable: "DASHBOARD_AUTH_ISSUER",
 });

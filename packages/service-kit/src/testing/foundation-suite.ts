@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -22,6 +23,8 @@ export interface FoundationSuiteOptions {
   /** The environment variable naming the service's port. */
   portVariable: "DASHBOARD_AUTH_PORT" | "API_AUTH_PORT";
   issuerVariable: "DASHBOARD_AUTH_ISSUER" | "API_AUTH_ISSUER";
+  /** Where the service's OpenAPI document is committed (docs/openapi/<service>.json). */
+  openapiFile: string;
 }
 
 type Ready = { status: string; checks: Record<string, { ok: boolean; detail: string }> };
@@ -72,6 +75,18 @@ export function foundationSuite(options: FoundationSuiteOptions) {
         const docs = await app.inject({ method: "GET", url: "/docs/" });
         expect(docs.statusCode).toBe(200);
         expect(docs.headers["content-type"]).toMatch(/text\/html/);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("has its committed OpenAPI document equal to the one generated from the routes", async () => {
+      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: nats.url }));
+      try {
+        const generated = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+        // `pnpm openapi` rewrites the committed documents.
+        if (process.env.UPDATE_OPENAPI === "1") await writeFile(options.openapiFile, generated);
+        expect(await readFile(options.openapiFile, "utf8").catch(() => "(missing: run pnpm openapi)")).toBe(generated);
       } finally {
         await app.close();
       }
