@@ -28,5 +28,6 @@ export { type DatabaseOptions, databasePlugin } from "./plugins/database";
 export { type CheckResult, Readiness, type ReadinessCheck } from "./plugins/health";
 export { type PlatformOptions, platformPlugin } from "./plugins/platform";
 export { sendProblem, toProblemError } from "./plugins/problems";
+export { type ServiceBaseOptions, serviceBasePlugin } from "./plugins/service-base";
 export { type RunOptions, runService } from "./run";
 export { serverOptions } from "./server-options";

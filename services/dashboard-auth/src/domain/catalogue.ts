@@ -1,7 +1,8 @@
 import type { Db } from "@ipaas/db";
-import { newId, writeAudit } from "@ipaas/service-kit";
+import { newId } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { type Actor, assertReaches, PLATFORM_MODULES, type TenantRef } from "./access";
+import { auditChange, tenantRef } from "./audit";
 
 const PLATFORM_MODULE_SLUGS = new Set<string>(Object.values(PLATFORM_MODULES));
 
@@ -52,12 +53,7 @@ export class Catalogue {
 
   async getRole(actor: Actor, id: string) {
     const role = await this.db.role.findFirst({ where: { id, deletedAt: null }, include: { tenant: true } });
-    assertReaches(
-      actor,
-      role ? { id: role.tenant.id, kind: role.tenant.kind, bankId: role.tenant.bankId } : null,
-      "read",
-      "role",
-    );
+    assertReaches(actor, role ? tenantRef(role.tenant) : null, "read", "role");
     if (!role) throw fail("NOT_FOUND", "no such role");
     return role;
   }
@@ -73,19 +69,7 @@ export class Catalogue {
       const role = await tx.role.create({
         data: { id: newId("rol"), tenantId: tenant.id, name: clean, rank: CUSTOM_ROLE_RANK },
       });
-      await writeAudit(
-        tx,
-        {
-          action: "role.created",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: tenant.id,
-          targetType: "role",
-          targetId: role.id,
-        },
-        origin,
-      );
+      await auditChange(tx, origin, actor, "role.created", { type: "role", id: role.id, tenantId: tenant.id });
       return role;
     });
   }
@@ -95,12 +79,7 @@ export class Catalogue {
     const roles: Array<{ id: string; name: string; tenantId: string }> = [];
     for (const id of new Set(ids)) {
       const role = await this.db.role.findFirst({ where: { id, deletedAt: null }, include: { tenant: true } });
-      assertReaches(
-        actor,
-        role ? { id: role.tenant.id, kind: role.tenant.kind, bankId: role.tenant.bankId } : null,
-        "delete",
-        "role",
-      );
+      assertReaches(actor, role ? tenantRef(role.tenant) : null, "delete", "role");
       if (!role) throw fail("NOT_FOUND", "no such role");
       if (role.isSystem) throw fail("SYSTEM_ROLE", `${role.name} is a system role`);
       if (await this.db.user.count({ where: { roleId: role.id, deletedAt: null } })) {
@@ -115,19 +94,7 @@ export class Catalogue {
           where: { id: role.id },
           data: { deletedAt: new Date(), name: `${role.name}#deleted:${role.id}` },
         });
-        await writeAudit(
-          tx,
-          {
-            action: "role.deleted",
-            outcome: "success",
-            actorType: "user",
-            actorId: actor.userId,
-            tenantId: role.tenantId,
-            targetType: "role",
-            targetId: role.id,
-          },
-          origin,
-        );
+        await auditChange(tx, origin, actor, "role.deleted", { type: "role", id: role.id, tenantId: role.tenantId });
       }
     });
   }
@@ -151,19 +118,11 @@ export class Catalogue {
     }
     return this.db.$transaction(async (tx) => {
       const module = await tx.module.create({ data: { id: newId("mod"), name: name.trim(), slug } });
-      await writeAudit(
-        tx,
-        {
-          action: "module.created",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: actor.tenant.id,
-          targetType: "module",
-          targetId: module.id,
-        },
-        origin,
-      );
+      await auditChange(tx, origin, actor, "module.created", {
+        type: "module",
+        id: module.id,
+        tenantId: actor.tenant.id,
+      });
       return module;
     });
   }
@@ -173,19 +132,11 @@ export class Catalogue {
     const module = await this.getModule(id);
     await this.db.$transaction(async (tx) => {
       await tx.module.update({ where: { id: module.id }, data: { name: name.trim() } });
-      await writeAudit(
-        tx,
-        {
-          action: "module.renamed",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: actor.tenant.id,
-          targetType: "module",
-          targetId: module.id,
-        },
-        origin,
-      );
+      await auditChange(tx, origin, actor, "module.renamed", {
+        type: "module",
+        id: module.id,
+        tenantId: actor.tenant.id,
+      });
     });
   }
 
@@ -205,19 +156,11 @@ export class Catalogue {
           where: { id: module.id },
           data: { deletedAt: new Date(), slug: `${module.slug}#deleted:${module.id}` },
         });
-        await writeAudit(
-          tx,
-          {
-            action: "module.deleted",
-            outcome: "success",
-            actorType: "user",
-            actorId: actor.userId,
-            tenantId: actor.tenant.id,
-            targetType: "module",
-            targetId: module.id,
-          },
-          origin,
-        );
+        await auditChange(tx, origin, actor, "module.deleted", {
+          type: "module",
+          id: module.id,
+          tenantId: actor.tenant.id,
+        });
       }
     });
   }

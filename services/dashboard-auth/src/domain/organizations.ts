@@ -1,8 +1,9 @@
 import type { Db, Prisma } from "@ipaas/db";
 import { appendToOutbox } from "@ipaas/events";
-import { newClientSecret, writeAudit } from "@ipaas/service-kit";
+import { newClientSecret } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { type Actor, assertReaches } from "./access";
+import { auditChange, tenantRef } from "./audit";
 import type { Origin } from "./sessions";
 import { organizationTypeLabel, statusLabel } from "./tenancy";
 
@@ -51,7 +52,7 @@ export class Organizations {
       where: { id, kind: "ORGANIZATION", deletedAt: null },
       include: organizationInclude,
     });
-    assertReaches(actor, org ? { id: org.id, kind: org.kind, bankId: org.bankId } : null, action, "organization");
+    assertReaches(actor, org ? tenantRef(org) : null, action, "organization");
     if (!org) throw fail("NOT_FOUND", "no such organization");
     return org;
   }
@@ -94,19 +95,13 @@ export class Organizations {
           occurredAt: updated.updatedAt.toISOString(),
         },
       });
-      await writeAudit(
+      await auditChange(
         tx,
-        {
-          action: "organization.updated",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: org.id,
-          targetType: "tenant",
-          targetId: org.id,
-          details: { fields: Object.keys(change), status: change.status ?? null, scopes: change.scopes ?? null },
-        },
         origin,
+        actor,
+        "organization.updated",
+        { type: "tenant", id: org.id, tenantId: org.id },
+        { fields: Object.keys(change), status: change.status ?? null, scopes: change.scopes ?? null },
       );
     });
   }
@@ -127,19 +122,7 @@ export class Organizations {
         where: { endedAt: null, user: { tenantId: org.id } },
         data: { endedAt: now, endReason: "organization_deleted" },
       });
-      await writeAudit(
-        tx,
-        {
-          action: "organization.deleted",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: org.id,
-          targetType: "tenant",
-          targetId: org.id,
-        },
-        origin,
-      );
+      await auditChange(tx, origin, actor, "organization.deleted", { type: "tenant", id: org.id, tenantId: org.id });
     });
   }
 }
@@ -192,23 +175,17 @@ export async function rotateCredential(
         occurredAt: now.toISOString(),
       },
     });
-    await writeAudit(
+    await auditChange(
       tx,
-      {
-        action: "organization.credential_rotated",
-        outcome: "success",
-        actorType: "user",
-        actorId: actor.userId,
-        tenantId: org.id,
-        targetType: "tenant",
-        targetId: org.id,
-        details: {
-          credentialVersion: row.version,
-          graceSeconds: options.graceSeconds,
-          revokeTokens: options.revokeTokens,
-        },
-      },
       origin,
+      actor,
+      "organization.credential_rotated",
+      { type: "tenant", id: org.id, tenantId: org.id },
+      {
+        credentialVersion: row.version,
+        graceSeconds: options.graceSeconds,
+        revokeTokens: options.revokeTokens,
+      },
     );
     return { clientKey: row.clientKey, clientSecret, credentialVersion: row.version };
   });

@@ -1,7 +1,8 @@
 import type { Db, Prisma, Tx } from "@ipaas/db";
-import { newId, writeAudit } from "@ipaas/service-kit";
+import { newId } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { ACTIONS, type Action, type Actor, assertReaches, canGrant, type Grants, type TenantRef } from "./access";
+import { auditChange, tenantRef } from "./audit";
 import type { Passwords } from "./passwords";
 import type { Origin, Sessions } from "./sessions";
 import { statusLabel } from "./tenancy";
@@ -76,7 +77,7 @@ export class UserAdmin {
   async targetTenant(actor: Actor, tenantId: string | undefined, action: Action): Promise<TenantRef> {
     if (!tenantId || tenantId === actor.tenant.id) return actor.tenant;
     const tenant = await this.db.tenant.findFirst({ where: { id: tenantId, deletedAt: null } });
-    const ref = tenant ? { id: tenant.id, kind: tenant.kind, bankId: tenant.bankId } : null;
+    const ref = tenant ? tenantRef(tenant) : null;
     assertReaches(actor, ref, action, "tenant");
     return ref;
   }
@@ -111,12 +112,7 @@ export class UserAdmin {
       where: { id: userId, deletedAt: null },
       include: userInclude,
     });
-    assertReaches(
-      actor,
-      user ? { id: user.tenant.id, kind: user.tenant.kind, bankId: user.tenant.bankId } : null,
-      action,
-      "user",
-    );
+    assertReaches(actor, user ? tenantRef(user.tenant) : null, action, "user");
     if (!user) throw fail("NOT_FOUND", "no such user");
     return user;
   }
@@ -153,19 +149,13 @@ export class UserAdmin {
           },
         });
         await this.#writePermissions(tx, user.id, input.permissions, modules);
-        await writeAudit(
+        await auditChange(
           tx,
-          {
-            action: "user.created",
-            outcome: "success",
-            actorType: "user",
-            actorId: actor.userId,
-            tenantId: tenant.id,
-            targetType: "user",
-            targetId: user.id,
-            details: { roleId: role.id, permissions: input.permissions.map((p) => p.slug) },
-          },
           origin,
+          actor,
+          "user.created",
+          { type: "user", id: user.id, tenantId: tenant.id },
+          { roleId: role.id, permissions: input.permissions.map((p) => p.slug) },
         );
         return tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
       });
@@ -177,19 +167,15 @@ export class UserAdmin {
 
   async updateSelf(self: { userId: string; tenantId: string }, name: string, origin: Origin): Promise<void> {
     await this.db.user.update({ where: { id: self.userId }, data: { name: name.trim() } });
-    await writeAudit(
+    await auditChange(
       this.db,
-      {
-        action: "user.updated",
-        outcome: "success",
-        actorType: "user",
-        actorId: self.userId,
-        tenantId: self.tenantId,
-        targetType: "user",
-        targetId: self.userId,
-        details: { fields: ["name"] },
-      },
       origin,
+      self,
+      "user.updated",
+      { type: "user", id: self.userId, tenantId: self.tenantId },
+      {
+        fields: ["name"],
+      },
     );
   }
 
@@ -230,23 +216,17 @@ export class UserAdmin {
         await this.#writePermissions(tx, target.id, change.permissions, modules);
       }
       if (change.status === "Disabled") await this.sessions.endAllFor(target.id, "disabled", { db: tx });
-      await writeAudit(
+      await auditChange(
         tx,
-        {
-          action: "user.updated",
-          outcome: "success",
-          actorType: "user",
-          actorId: actor.userId,
-          tenantId: target.tenantId,
-          targetType: "user",
-          targetId: target.id,
-          details: {
-            roleId: change.role_id ?? null,
-            status: change.status ?? null,
-            permissions: change.permissions?.map((p) => p.slug) ?? null,
-          },
-        },
         origin,
+        actor,
+        "user.updated",
+        { type: "user", id: target.id, tenantId: target.tenantId },
+        {
+          roleId: change.role_id ?? null,
+          status: change.status ?? null,
+          permissions: change.permissions?.map((p) => p.slug) ?? null,
+        },
       );
     });
   }
@@ -268,19 +248,11 @@ export class UserAdmin {
         );
         await tx.user.update({ where: { id: target.id }, data: { deletedAt: new Date() } });
         await this.sessions.endAllFor(target.id, "user_deleted", { db: tx });
-        await writeAudit(
-          tx,
-          {
-            action: "user.deleted",
-            outcome: "success",
-            actorType: "user",
-            actorId: actor.userId,
-            tenantId: target.tenantId,
-            targetType: "user",
-            targetId: target.id,
-          },
-          origin,
-        );
+        await auditChange(tx, origin, actor, "user.deleted", {
+          type: "user",
+          id: target.id,
+          tenantId: target.tenantId,
+        });
       }
     });
   }

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Config } from "../config";
+import { signingKeysPlugin } from "../keys/plugin";
+import { databasePlugin } from "./database";
+import { platformPlugin } from "./platform";
+
+export interface ServiceBaseOptions {
+  config: Config;
+  service: string;
+  /** The public base URL: the OpenAPI server and the `iss` of the service's tokens. */
+  issuer: string;
+  /** The longest-lived token the service signs (a retired key stays published that long). */
+  maxTokenTtlSeconds: number;
+  openapi: { title: string; description: string };
+}
+
+/** What every service stands on: the platform plugins, the database and the signing keys. */
+export const serviceBasePlugin = fp(
+  async (app: FastifyInstance, options: ServiceBaseOptions) => {
+    const { config, service, issuer } = options;
+    await app.register(platformPlugin, {
+      config,
+      service,
+      openapi: { ...options.openapi, version: "1.0.0", serverUrl: issuer },
+    });
+    await app.register(databasePlugin, {
+      url: config.DATABASE_URL,
+      poolSize: config.DATABASE_POOL_SIZE,
+      migrateOnStart: config.MIGRATE_ON_START,
+    });
+    await app.register(signingKeysPlugin, {
+      service,
+      issuer,
+      rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+      publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
+      maxTokenTtlSeconds: options.maxTokenTtlSeconds,
+    });
+  },
+  { name: "service-base" },
+);
