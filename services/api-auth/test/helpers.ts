@@ -1,6 +1,6 @@
 // Shared by the api-auth tests: building the app, client authentication headers and token requests.
 import type { Config } from "@ipaas/service-kit";
-import { buildTestApp, createOrganization, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
+import { buildTestApp, createOrganization, type LogCapture, testConfig, waitFor } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import fp from "fastify-plugin";
 import apiAuth, { SERVICE } from "../src/app";
@@ -24,7 +24,11 @@ export async function buildApiAuth(options: TestAppOptions = {}): Promise<Fastif
   const plugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
     await app.register(apiAuth, { config: opts.config, limits });
   });
-  return buildTestApp(SERVICE, plugin, config, options.logs);
+  const app = await buildTestApp(SERVICE, plugin, config, options.logs);
+  // The first connect to NATS clears the client cache (events may have gone by before the consumer
+  // existed); waiting for it keeps that clear from landing in the middle of a test that counts queries.
+  await waitFor("api-auth's first NATS connect", () => app.organizationSync.counts.resyncs > 0);
+  return app;
 }
 
 export const newOrganization = (app: FastifyInstance, options: Parameters<typeof createOrganization>[1] = {}) =>

@@ -69,7 +69,7 @@ export class ClientCache {
     return loading;
   }
 
-  /** Forgets every entry of one organization (its credential rotated, or it was updated or deleted). */
+  /** Forgets every entry of one organization, whatever they hold. */
   invalidateOrganization(organizationId: string): void {
     this.#generation += 1;
     this.#loading.clear();
@@ -77,6 +77,29 @@ export class ClientCache {
     for (const [key, entry] of this.#entries) {
       if (entry.client.organizationId === organizationId) this.#entries.delete(key);
     }
+  }
+
+  /**
+   * Forgets an organization's entries because it changed, unless every live entry of it already reflects
+   * that change (`isCurrent`): a duplicate or out-of-order event then leaves the fresher view in place.
+   * With no live entry it invalidates anyway, since a load in flight may have read the state from before
+   * the change. Returns whether it invalidated.
+   */
+  invalidateOrganizationUnlessCurrent(organizationId: string, isCurrent: (client: ClientRecord) => boolean): boolean {
+    const now = this.#now();
+    let live = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.client.organizationId !== organizationId) continue;
+      // An expired entry is about to be reloaded: a load of it may be in flight, so it is not proof of anything.
+      if (entry.expiresAt <= now || !isCurrent(entry.client)) {
+        this.invalidateOrganization(organizationId);
+        return true;
+      }
+      live += 1;
+    }
+    if (live > 0) return false;
+    this.invalidateOrganization(organizationId);
+    return true;
   }
 
   clear(): void {

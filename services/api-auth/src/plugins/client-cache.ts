@@ -11,9 +11,9 @@ declare module "fastify" {
 }
 
 /**
- * `app.clients`: the bounded, TTL-limited cache of organization credentials. Organization events
- * (credential rotated, organization updated or deleted) call `invalidateOrganization`; the TTL bounds
- * staleness when an event does not arrive.
+ * `app.clients`: the bounded, TTL-limited cache of organization credentials. The organization events
+ * (credential rotated, organization updated or deleted) drop entries through the organization-sync
+ * plugin; the TTL bounds staleness when an event does not arrive.
  */
 export const clientCachePlugin = fp(
   async (app: FastifyInstance) => {
