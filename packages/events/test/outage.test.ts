@@ -147,8 +147,10 @@ describe("an outage of NATS", () => {
     await waitFor("every event", () => durable.length === 4 && ephemeral.length === 4, 10_000);
     expect(durable).toEqual([first, ...during]);
     expect(ephemeral).toEqual([first, ...during]);
-    const rows = await db.outboxEvent.findMany({ where: { id: { in: ids } } });
-    expect(rows.every((r) => r.publishedAt !== null)).toBe(true);
+    // The relay marks its batch once the transaction commits, which may be just after delivery.
+    await waitFor("the backlog marked published", async () =>
+      (await db.outboxEvent.findMany({ where: { id: { in: ids } } })).every((r) => r.publishedAt !== null),
+    );
     const jsm = await link.jetstreamManager();
     expect((await jsm.streams.info(stream)).state.messages).toBe(4);
   });
