@@ -1,0 +1,162 @@
+// What the scenarios need in the database and in hand: an organization (client credentials), tokens of
+// every kind the introspection mix uses, and dashboard users with TOTP set up.
+import { createHmac, randomBytes } from "node:crypto";
+import type { Db } from "../../../packages/db/src/client";
+import { MasterKey } from "../../../packages/service-kit/src/crypto";
+import { newId } from "../../../packages/service-kit/src/ids";
+import { SigningKeyStore } from "../../../packages/service-kit/src/keys/signing-keys";
+import { ARGON2_OPTIONS, argon2, createSigner } from "../deps";
+
+export const PASSWORD = "correct horse battery staple";
+
+export function basicAuth(clientKey: string, clientSecret: string): string {
+  // RFC 6749 §2.3.1: each part form-urlencoded before Basic encoding (both are URL-safe already).
+  const encode = (s: string) => encodeURIComponent(s).replaceAll("%20", "+");
+  return `Basic ${Buffer.from(`${encode(clientKey)}:${encode(clientSecret)}`).toString("base64")}`;
+}
+
+/** Asks api-auth for a client credentials token over HTTP, as a partner would. */
+export async function obtainToken(apiUrl: string, authorization: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/v1/auth/token`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+    body: "grant_type=client_credentials",
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || body.access_token === undefined) {
+    throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}
+
+export async function revokeToken(apiUrl: string, authorization: string, token: string): Promise<void> {
+  const res = await fetch(`${apiUrl}/v1/auth/revoke`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`revocation failed: ${res.status} ${await res.text()}`);
+}
+
+export async function introspect(apiUrl: string, authorization: string, token: string): Promise<boolean> {
+  const res = await fetch(`${apiUrl}/v1/auth/introspect`, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  const body = (await res.json()) as { active?: boolean };
+  if (res.status !== 200) throw new Error(`introspection failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.active === true;
+}
+
+/** The same token with one character of its signature changed: well-formed, wrongly signed. */
+export function withBadSignature(token: string): string {
+  const at = token.lastIndexOf(".") + 10;
+  const flipped = token[at] === "A" ? "B" : "A";
+  return `${token.slice(0, at)}${flipped}${token.slice(at + 1)}`;
+}
+
+/**
+ * A partner access token that expired an hour ago, signed with api-auth's own current key (read from the
+ * database and decrypted with the master key, as an api-auth instance does). The service cannot be asked for
+ * one: its shortest token lifetime is a minute.
+ */
+export async function expiredServiceToken(
+  db: Db,
+  masterKey: Buffer,
+  claims: { issuer: string; audience: string; organizationId: string; clientKey: string },
+): Promise<string> {
+  const store = new SigningKeyStore(db, new MasterKey(masterKey), "api-auth", {
+    rotationDays: 30,
+    publishLeadSeconds: 3600,
+    maxTokenTtlSeconds: 3600,
+  });
+  await store.reload();
+  const key = store.signingKey();
+  const sign = createSigner({
+    key: key.privateKeyPem,
+    algorithm: "EdDSA",
+    kid: key.kid,
+    header: { alg: "EdDSA", typ: "at+jwt" },
+  }) as (payload: Record<string, unknown>) => string;
+  const now = Math.floor(Date.now() / 1000);
+  return sign({
+    client_id: claims.clientKey,
+    scope: "read_bills read_packs",
+    iss: claims.issuer,
+    sub: claims.organizationId,
+    aud: claims.audience,
+    iat: now - 7200,
+    exp: now - 3600,
+    jti: newId("jti"),
+  });
+}
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+function base32(bytes: Buffer): string {
+  let bits = "";
+  for (const b of bytes) bits += b.toString(2).padStart(8, "0");
+  let out = "";
+  for (let i = 0; i + 5 <= bits.length; i += 5) out += BASE32[Number.parseInt(bits.slice(i, i + 5), 2)];
+  return out;
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) over the raw secret bytes. */
+export function totp(secret: Buffer, atMs = Date.now()): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+export interface LoginUser {
+  email: string;
+  secret: Buffer;
+}
+
+/**
+ * Dashboard users of one organization with TOTP already confirmed, written straight to the database (the
+ * set-up flow is not what is measured). All share one argon2id hash made with dashboard-auth's parameters:
+ * verification cost depends on the parameters in the hash, not on the password.
+ */
+export async function createLoginUsers(
+  db: Db,
+  masterKey: Buffer,
+  organizationId: string,
+  count: number,
+): Promise<LoginUser[]> {
+  const passwordHash = await argon2.hash(PASSWORD, ARGON2_OPTIONS);
+  const roleId = newId("rol");
+  await db.role.create({ data: { id: roleId, tenantId: organizationId, name: "Bench user", rank: 200 } });
+  const key = new MasterKey(masterKey);
+  const run = randomBytes(4).toString("hex");
+  const users = Array.from({ length: count }, (_, i) => ({
+    id: newId("usr"),
+    email: `bench.${run}.${i}@example.test`,
+    secret: randomBytes(20),
+  }));
+  for (let i = 0; i < users.length; i += 500) {
+    const batch = users.slice(i, i + 500);
+    await db.user.createMany({
+      data: batch.map((u) => ({
+        id: u.id,
+        tenantId: organizationId,
+        email: u.email,
+        name: "Bench",
+        passwordHash,
+        roleId,
+      })),
+    });
+    await db.totpEnrolment.createMany({
+      data: batch.map((u) => ({
+        id: newId("totp"),
+        userId: u.id,
+        secretEncrypted: key.encrypt(base32(u.secret), `totp:${u.id}`),
+        confirmedAt: new Date(),
+      })),
+    });
+  }
+  return users.map((u) => ({ email: u.email, secret: u.secret }));
+}

@@ -1,0 +1,751 @@
+// `pnpm bench`: each scenario of docs/benchmarks.md beside its baseline, in the same run, reported as a
+// ratio: absolute figures drift on shared machines, and a ratio of two windows taken seconds apart cancels
+// much of that drift (not all of it: see docs/benchmarks.md for the spread between runs).
+//
+//   node --import tsx scripts/bench/run.ts [--duration=5] [--warmup=2] [--wait-quiet=60]
+//                                          [--only=token,introspect,introspect-mix,verify-token,login,storm]
+//                                          [--profile]
+//
+// It creates its own database, starts api-auth, dashboard-auth and the baseline server as child processes
+// on free ports against it and the local NATS, drives them with autocannon from this process, prints a
+// table and writes test-results/bench.json. Missing a target is reported, not a failure: the exit code is
+// 0 unless the run itself could not be carried out.
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type autocannon from "autocannon";
+import { createDb, type Db } from "../../packages/db/src/client";
+import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing";
+import { createOrganization } from "../../packages/service-kit/src/testing/factories";
+import { createSigner } from "./deps";
+import { drive, formPost, jsonPost, type LoadSpec } from "./lib/load";
+import {
+  type Child,
+  cpuMsOf,
+  cpuMsOfEach,
+  freePort,
+  machineBusyShare,
+  machineCpuMs,
+  memoryOf,
+  RssSampler,
+  settle,
+  startNode,
+  waitReady,
+} from "./lib/processes";
+import { monotonicUs, profilesIn, summarizeProfile, type Window } from "./lib/profile";
+import { type BenchReport, type Measured, type MemoryRecord, renderTable } from "./lib/report";
+import {
+  basicAuth,
+  createLoginUsers,
+  expiredServiceToken,
+  introspect,
+  type LoginUser,
+  obtainToken,
+  PASSWORD,
+  revokeToken,
+  totp,
+  withBadSignature,
+} from "./lib/seed";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const SCENARIOS = ["token", "introspect", "introspect-mix", "verify-token", "login", "storm"] as const;
+type ScenarioId = (typeof SCENARIOS)[number];
+
+// ---------------------------------------------------------------- settings
+
+function flag(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  const arg = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(prefix));
+  if (arg === undefined) return undefined;
+  return arg.startsWith(prefix) ? arg.slice(prefix.length) : "true";
+}
+
+function boundedNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = flag(name);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`--${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+const MEASURE_SECONDS = boundedNumber("duration", 5, 1, 60);
+const WARMUP_SECONDS = boundedNumber("warmup", 2, 0, 30);
+const CONNECTIONS = 50;
+/** Token requests per second sent to api-auth while dashboard-auth is saturated with logins. */
+const STORM_TOKEN_RATE = 500;
+const STORM_TOKEN_CONNECTIONS = 10;
+const PROFILE = flag("profile") === "true";
+const ONLY = new Set<ScenarioId>(
+  (flag("only")?.split(",") ?? [...SCENARIOS]).map((s) => {
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(", ")}`);
+    return s as ScenarioId;
+  }),
+);
+const NEEDS_DASHBOARD = ONLY.has("verify-token") || ONLY.has("login") || ONLY.has("storm");
+/** Dashboard users with TOTP set up: each logs in once, so a TOTP code is never replayed. */
+const LOGIN_USERS = 4000;
+/** Before starting, wait up to this long for the machine's CPUs to be at most this busy. */
+const QUIET_WAIT_SECONDS = boundedNumber("wait-quiet", 60, 0, 300);
+const QUIET_BUSY_SHARE = 0.25;
+/** Cores used by other processes during a window above which its figures are flagged. */
+const NEIGHBOUR_CORES = 0.2;
+/** After a window with such a neighbour, wait up to this long for quiet before measuring once more. */
+const QUIET_RETRY_SECONDS = 30;
+/** The whole run is abandoned past this, whatever it is doing. */
+const RUN_DEADLINE_MS = 10 * 60_000;
+
+const RESULTS_DIR = join(ROOT, "test-results");
+const REPORT_FILE = join(RESULTS_DIR, "bench.json");
+const ROTATION_FILE = join(RESULTS_DIR, "rotation-propagation.json");
+const PROFILE_DIR = join(ROOT, ".bench", "profiles");
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+// ---------------------------------------------------------------- the run
+
+const children: Child[] = [];
+let database: TestDatabase | undefined;
+let db: Db | undefined;
+
+async function cleanUp(): Promise<void> {
+  await Promise.all(children.map((c) => c.stop().catch(() => null)));
+  await db?.$disconnect().catch(() => undefined);
+  if (database) {
+    const name = database.name;
+    await database.drop().catch((error: unknown) => progress(`could not drop database ${name}: ${String(error)}`));
+    database = undefined;
+  }
+}
+
+const deadline = setTimeout(() => {
+  progress(`run exceeded ${RUN_DEADLINE_MS / 1000} s; stopping`);
+  void cleanUp().finally(() => process.exit(1));
+}, RUN_DEADLINE_MS);
+deadline.unref();
+process.once("SIGINT", () => {
+  progress("interrupted; stopping the servers and dropping the database");
+  void cleanUp().finally(() => process.exit(130));
+});
+
+function machine(): Record<string, string | number> {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  };
+  const dirty = git("status", "--porcelain", "--", "services", "packages", "prisma");
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    commit: git("rev-parse", "--short", "HEAD"),
+    uncommittedServiceFiles: dirty === "" || dirty === "unknown" ? 0 : dirty.split("\n").length,
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const report: BenchReport = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    command: `node --import tsx scripts/bench/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: machine(),
+    settings: {
+      connections: CONNECTIONS,
+      pipelining: 1,
+      warmupSeconds: WARMUP_SECONDS,
+      measureSeconds: MEASURE_SECONDS,
+      stormTokenRate: STORM_TOKEN_RATE,
+      logLevel: "warn",
+      profiled: PROFILE,
+    },
+    checks: [],
+    scenarios: [],
+    memory: [],
+    argon2Raw: null,
+    rotationPropagation: { file: relative(ROOT, ROTATION_FILE), missing: true },
+    skipped: [
+      { scenario: "3 (OTP send and verify)", why: "end-user one-time-code sign-in is not built in api-auth yet" },
+    ],
+  };
+  const check = (what: string, ok: boolean, detail = "") => {
+    report.checks.push({ what, ok, detail });
+    if (!ok) throw new Error(`check failed: ${what} ${detail}`);
+  };
+
+  // Another process busy on these 2 cores skews everything (the ratios least): wait a little for quiet,
+  // then say in the report how busy the machine was.
+  let busy = await machineBusyShare(1000);
+  for (let waited = 1; busy > QUIET_BUSY_SHARE && waited < QUIET_WAIT_SECONDS; waited++) {
+    if (waited === 1)
+      progress(`the CPUs are ${(busy * 100).toFixed(0)}% busy; waiting up to ${QUIET_WAIT_SECONDS} s for quiet`);
+    busy = await machineBusyShare(1000);
+  }
+  report.machine.cpuBusyBeforeRun = Math.round(busy * 100) / 100;
+  if (busy > QUIET_BUSY_SHARE) progress(`warning: starting with the CPUs ${(busy * 100).toFixed(0)}% busy`);
+
+  // -- database, fixtures
+  progress("creating and migrating a fresh database");
+  database = await createTestDatabase({ prefix: "ipaas_bench" });
+  const client = createDb(database.url, { poolSize: 4 });
+  db = client;
+  const masterKey = randomBytes(32);
+  const organization = await createOrganization(client);
+  const authorization = basicAuth(organization.clientKey, organization.clientSecret);
+  let users: LoginUser[] = [];
+  if (NEEDS_DASHBOARD) {
+    progress(`creating ${LOGIN_USERS} dashboard users with TOTP set up`);
+    users = await createLoginUsers(client, masterKey, organization.id, LOGIN_USERS);
+  }
+
+  // -- servers
+  const [apiPort, dashboardPort, baselinePort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
+  const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+  const audience = "ipaas-partner-api";
+  const serviceEnv: Record<string, string> = {
+    ENV_FILE: "none",
+    NODE_ENV: "test",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: database.url,
+    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    MASTER_KEY: masterKey.toString("base64"),
+    MIGRATE_ON_START: "false",
+    // The highest value the configuration accepts; api-auth's OAuth limits are raised in api-auth-server.ts.
+    AUTH_RATE_LIMIT_PER_MINUTE: "100000",
+    API_AUTH_PORT: String(apiPort),
+    DASHBOARD_AUTH_PORT: String(dashboardPort),
+    API_AUTH_ISSUER: apiUrl,
+    DASHBOARD_AUTH_ISSUER: dashboardUrl,
+    API_TOKEN_AUDIENCE: audience,
+  };
+  if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
+  const nodeArgs = (name: string) => {
+    if (!PROFILE) return [];
+    const dir = join(PROFILE_DIR, name);
+    mkdirSync(dir, { recursive: true });
+    return ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+  };
+
+  const baselineKeys = generateKeyPairSync("ed25519");
+  const baselinePrivatePem = baselineKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  progress("starting api-auth, dashboard-auth and the baseline server");
+  const api = startNode("api-auth", "scripts/bench/api-auth-server.ts", serviceEnv, {
+    cwd: ROOT,
+    nodeArgs: nodeArgs("api-auth"),
+  });
+  children.push(api);
+  const dashboard = NEEDS_DASHBOARD
+    ? startNode("dashboard-auth", "services/dashboard-auth/src/server.ts", serviceEnv, {
+        cwd: ROOT,
+        nodeArgs: nodeArgs("dashboard-auth"),
+      })
+    : null;
+  if (dashboard) children.push(dashboard);
+  const baseline = startNode(
+    "baseline",
+    "scripts/bench/baseline-server.ts",
+    {
+      BENCH_PORT: String(baselinePort),
+      BENCH_PRIVATE_KEY_PEM: baselinePrivatePem,
+      BENCH_PUBLIC_KEY_PEM: baselineKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      BENCH_KID: "key_baseline",
+      BENCH_ISSUER: apiUrl,
+      BENCH_AUDIENCE: audience,
+      BENCH_PASSWORD: PASSWORD,
+    },
+    { cwd: ROOT },
+  );
+  children.push(baseline);
+  await Promise.all([
+    waitReady(api, `${apiUrl}/health/ready`),
+    dashboard ? waitReady(dashboard, `${dashboardUrl}/health/ready`) : Promise.resolve(),
+    waitReady(baseline, `${baselineUrl}/health`),
+  ]);
+  // Let start-up garbage settle before reading idle memory.
+  await new Promise((r) => setTimeout(r, 2_000));
+  const idleRss = new Map<number, number | null>(
+    [api, dashboard].flatMap((c) => (c ? [[c.pid, memoryOf(c.pid)?.rssMb ?? null] as const] : [])),
+  );
+
+  // -- tokens for introspection, each checked once before any load
+  const validToken = await obtainToken(apiUrl, authorization);
+  const revokedToken = await obtainToken(apiUrl, authorization);
+  await revokeToken(apiUrl, authorization, revokedToken);
+  const expiredToken = await expiredServiceToken(client, masterKey, {
+    issuer: apiUrl,
+    audience,
+    organizationId: organization.id,
+    clientKey: organization.clientKey,
+  });
+  const badSignatureToken = withBadSignature(await obtainToken(apiUrl, authorization));
+  check("a valid token introspects active", await introspect(apiUrl, authorization, validToken));
+  check("a revoked token introspects inactive", !(await introspect(apiUrl, authorization, revokedToken)));
+  check("an expired token introspects inactive", !(await introspect(apiUrl, authorization, expiredToken)));
+  check("a wrongly signed token introspects inactive", !(await introspect(apiUrl, authorization, badSignatureToken)));
+
+  const baselineSign = createSigner({
+    key: baselinePrivatePem,
+    algorithm: "EdDSA",
+    kid: "key_baseline",
+    header: { alg: "EdDSA", typ: "at+jwt" },
+  }) as (payload: Record<string, unknown>) => string;
+  const now = Math.floor(Date.now() / 1000);
+  const baselineClaims = (iat: number) => ({
+    client_id: organization.clientKey,
+    scope: "read_bills read_packs",
+    iss: apiUrl,
+    sub: organization.id,
+    aud: audience,
+    iat,
+    exp: iat + 3600,
+    jti: randomBytes(16).toString("hex"),
+  });
+  const baselineValid = baselineSign(baselineClaims(now));
+  const baselineValid2 = baselineSign(baselineClaims(now));
+  const baselineExpired = baselineSign(baselineClaims(now - 7200));
+  const baselineBadSignature = withBadSignature(baselineSign(baselineClaims(now)));
+  const verifyAnswer = async (token: string) =>
+    ((await (await fetch(`${baselineUrl}/verify`, jsonInit({ token }))).json()) as { active: boolean }).active;
+  check("the baseline verifies its valid token", await verifyAnswer(baselineValid));
+  check("the baseline refuses its expired token", !(await verifyAnswer(baselineExpired)));
+  check("the baseline refuses its wrongly signed token", !(await verifyAnswer(baselineBadSignature)));
+
+  // -- load
+  const sampler = new RssSampler();
+  const windows = new Map<string, Window[]>();
+  const peakBy = new Map<number, number>();
+  const recordWindow = (key: string, window: Window) => windows.set(key, [...(windows.get(key) ?? []), window]);
+  /** The Postgres processes that work for this run: our database's backends and the shared background ones. */
+  const postgresPids = async (): Promise<number[]> => {
+    const rows = await client.$queryRaw<Array<{ pid: number }>>`
+      SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type <> 'client backend'`;
+    return rows.map((r) => Number(r.pid));
+  };
+
+  interface Side {
+    label: string;
+    child: Child;
+    url: string;
+    requests: autocannon.Request[];
+    connections?: number;
+    overallRate?: number;
+  }
+  const spec = (side: Side, seconds: number): LoadSpec => ({
+    url: side.url,
+    requests: side.requests,
+    connections: side.connections ?? CONNECTIONS,
+    durationSeconds: seconds,
+    ...(side.overallRate !== undefined ? { overallRate: side.overallRate } : {}),
+  });
+  const serverPids = children.map((c) => c.pid);
+  const settled = async () => {
+    if (!(await settle(serverPids))) progress("the servers were still busy 15 s after a load stopped");
+  };
+  const warmUp = async (side: Side) => {
+    if (WARMUP_SECONDS > 0) await drive(spec(side, WARMUP_SECONDS));
+    await settled();
+  };
+  /** Measures several sides at once (usually one), sampling the RSS of their servers. */
+  const measure = async (
+    scenario: string,
+    sides: Array<{ side: Side; delaySeconds?: number; seconds?: number }>,
+  ): Promise<Measured[]> => {
+    const pids = [...new Set(sides.map((s) => s.side.child.pid))];
+    sampler.start(pids);
+    const cpuBefore = new Map(pids.map((pid) => [pid, cpuMsOf(pid)]));
+    const mainBefore = new Map(pids.map((pid) => [pid, cpuMsOf(pid, true)]));
+    const postgresBefore = cpuMsOfEach(await postgresPids());
+    const machineBefore = machineCpuMs();
+    const selfBefore = process.cpuUsage();
+    const wallBefore = Date.now();
+    const results = await Promise.all(
+      sides.map(async ({ side, delaySeconds = 0, seconds = MEASURE_SECONDS }) => {
+        if (delaySeconds > 0) await new Promise((r) => setTimeout(r, delaySeconds * 1000));
+        const startUs = monotonicUs();
+        const result = await drive(spec(side, seconds));
+        recordWindow(`${scenario} ${side.child.name}`, { startUs, endUs: monotonicUs() });
+        return { side, result };
+      }),
+    );
+    const peaks = sampler.stop();
+    const wallMs = Date.now() - wallBefore;
+    const self = process.cpuUsage(selfBefore);
+    const machineBusyMs = machineCpuMs().busy - machineBefore.busy;
+    // Backends that started during the window count in full; one that ended keeps what it had before.
+    const postgresAfter = cpuMsOfEach(await postgresPids());
+    let postgresMs = 0;
+    for (const pid of new Set([...postgresBefore.keys(), ...postgresAfter.keys()])) {
+      const before = postgresBefore.get(pid) ?? 0;
+      postgresMs += Math.max(0, (postgresAfter.get(pid) ?? before) - before);
+    }
+    const serversMs = pids.reduce((sum, pid) => sum + Math.max(0, (cpuMsOf(pid) ?? 0) - (cpuBefore.get(pid) ?? 0)), 0);
+    const selfMs = (self.user + self.system) / 1000;
+    const otherCores = Math.max(0, (machineBusyMs - serversMs - postgresMs - selfMs) / wallMs);
+    for (const [pid, peak] of peaks) peakBy.set(pid, Math.max(peakBy.get(pid) ?? 0, peak));
+    const measured = results.map(({ side, result }) => {
+      const before = cpuBefore.get(side.child.pid);
+      const after = cpuMsOf(side.child.pid);
+      const serverMs = before === null || before === undefined || after === null ? null : after - before;
+      const mainBeforeMs = mainBefore.get(side.child.pid);
+      const mainAfterMs = cpuMsOf(side.child.pid, true);
+      const mainMs =
+        mainBeforeMs === null || mainBeforeMs === undefined || mainAfterMs === null ? null : mainAfterMs - mainBeforeMs;
+      const answers = result.ok + result.non2xx;
+      return {
+        ...result,
+        label: side.label,
+        connections: side.connections ?? CONNECTIONS,
+        ...(side.overallRate !== undefined ? { overallRate: side.overallRate } : {}),
+        peakRssMb: peaks.get(side.child.pid) ?? null,
+        // With several loads on one process the split per load is unknown: the process total is shown.
+        serverCpuMsPerRequest:
+          serverMs === null || answers === 0 || pids.length < sides.length ? null : serverMs / answers,
+        serverCores: serverMs === null ? null : serverMs / wallMs,
+        mainThreadCpuMsPerRequest:
+          mainMs === null || answers === 0 || pids.length < sides.length ? null : mainMs / answers,
+        mainThreadCores: mainMs === null ? null : mainMs / wallMs,
+        postgresCpuMsPerRequest: sides.length > 1 || answers === 0 ? null : postgresMs / answers,
+        postgresCores: postgresMs / wallMs,
+        loadGeneratorCores: selfMs / wallMs,
+        otherCores,
+      };
+    });
+    await settled();
+    return measured;
+  };
+  const first = (measured: Measured[]): Measured => {
+    const m = measured[0];
+    if (!m) throw new Error("nothing was measured");
+    return m;
+  };
+  const isSuspect = (measured: Measured[]) => measured.some((m) => m.otherCores > NEIGHBOUR_CORES);
+  const remeasured = new Set<string>();
+  const interference = (id: string, measured: Measured[]) => [
+    ...(remeasured.has(id) ? ["measured a second time: another process competed for the CPUs the first time"] : []),
+    ...measured
+      .filter((m) => m.otherCores > NEIGHBOUR_CORES)
+      .map((m) => `other processes used ${m.otherCores.toFixed(2)} cores during "${m.label}": figures suspect`),
+  ];
+  /** Runs `measurement`, and once more after waiting for quiet if another process competed for the CPUs. */
+  const attempts = async <T extends Measured[]>(id: string, measurement: () => Promise<T>): Promise<T> => {
+    const result = await measurement();
+    if (!isSuspect(result)) return result;
+    progress(`${id}: another process competed for the CPUs; measuring again once the machine is quiet`);
+    for (let waited = 0; waited < QUIET_RETRY_SECONDS; waited++) {
+      if ((await machineBusyShare(1000)) <= QUIET_BUSY_SHARE) break;
+    }
+    remeasured.add(id);
+    const again = await measurement();
+    const others = (ms: Measured[]) => ms.reduce((sum, m) => sum + m.otherCores, 0);
+    return others(again) <= others(result) ? again : result;
+  };
+
+  const compare = async (
+    id: ScenarioId,
+    title: string,
+    base: Side,
+    service: Side,
+    minRatio: number,
+    notes: string[] = [],
+  ): Promise<void> => {
+    progress(`${id}: warming up, then ${MEASURE_SECONDS} s on the baseline and ${MEASURE_SECONDS} s on the service`);
+    const [b, s] = await attempts(id, async () => {
+      await warmUp(base);
+      await warmUp(service);
+      return [first(await measure(id, [{ side: base }])), first(await measure(id, [{ side: service }]))];
+    });
+    const ratio = b.okPerSecond > 0 ? s.okPerSecond / b.okPerSecond : null;
+    report.scenarios.push({
+      id,
+      title,
+      baseline: b,
+      service: s,
+      ratio,
+      target: `>= ${minRatio * 100}% of baseline`,
+      met: ratio === null ? false : ratio >= minRatio && s.non2xx === 0 && s.errors === 0,
+      suspect: isSuspect([b, s]),
+      notes: [...notes, ...interference(id, [b, s])],
+    });
+  };
+
+  const tokenRequest = formPost("/v1/auth/token", "grant_type=client_credentials", { authorization });
+  const signRequest = jsonPost("/sign", { client_id: organization.clientKey, sub: organization.id });
+  const introspectRequest = (token: string) =>
+    formPost("/v1/auth/introspect", new URLSearchParams({ token }).toString(), { authorization });
+  const verifyRequest = (token: string) => jsonPost("/verify", { token });
+  const apiSide = (label: string, requests: autocannon.Request[]): Side => ({
+    label,
+    child: api,
+    url: apiUrl,
+    requests,
+  });
+  const baseSide = (label: string, requests: autocannon.Request[]): Side => ({
+    label,
+    child: baseline,
+    url: baselineUrl,
+    requests,
+  });
+
+  if (ONLY.has("token")) {
+    await compare(
+      "token",
+      "1. client_credentials token, warm cache (HTTP Basic, form body)",
+      baseSide("bare EdDSA sign route", [signRequest]),
+      apiSide("POST /v1/auth/token", [tokenRequest]),
+      0.6,
+    );
+  }
+  if (ONLY.has("introspect")) {
+    await compare(
+      "introspect",
+      "2. introspection of a valid token (client-authenticated)",
+      baseSide("bare EdDSA verify route", [verifyRequest(baselineValid)]),
+      apiSide("POST /v1/auth/introspect", [introspectRequest(validToken)]),
+      0.5,
+    );
+  }
+  if (ONLY.has("introspect-mix")) {
+    await compare(
+      "introspect-mix",
+      "2b. introspection, mix: valid / expired / bad signature / revoked",
+      baseSide("bare verify: valid/expired/bad sig/valid", [
+        verifyRequest(baselineValid),
+        verifyRequest(baselineExpired),
+        verifyRequest(baselineBadSignature),
+        verifyRequest(baselineValid2),
+      ]),
+      apiSide("POST /v1/auth/introspect (mix)", [
+        introspectRequest(validToken),
+        introspectRequest(expiredToken),
+        introspectRequest(badSignatureToken),
+        introspectRequest(revokedToken),
+      ]),
+      0.5,
+      ["the baseline has no revocation list: its 4th token is a second valid one"],
+    );
+  }
+
+  if (dashboard) {
+    // Each login takes the next user, with a TOTP code computed as it is sent: a code is never replayed.
+    let nextUser = 0;
+    const nextLoginBody = () => {
+      const user = users[nextUser % users.length];
+      nextUser += 1;
+      if (!user) throw new Error("no login users");
+      return JSON.stringify({ email: user.email, password: PASSWORD, code: totp(user.secret) });
+    };
+    const loginRequest: autocannon.Request = {
+      method: "POST",
+      path: "/v1/auth/login",
+      headers: { "content-type": "application/json" },
+      setupRequest: (request) => ({ ...request, body: nextLoginBody() }),
+    };
+    const loginSide: Side = {
+      label: "POST /v1/auth/login (TOTP)",
+      child: dashboard,
+      url: dashboardUrl,
+      requests: [loginRequest],
+    };
+    const firstLogin = await fetch(`${dashboardUrl}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: nextLoginBody(),
+    });
+    const firstBody = (await firstLogin.json()) as { token?: string };
+    check(
+      "a dashboard user logs in with password and TOTP",
+      firstLogin.status === 200 && typeof firstBody.token === "string",
+      // The status and the error code only: a successful answer holds tokens, which no report keeps.
+      `${firstLogin.status} ${typeof firstBody.code === "string" ? firstBody.code : ""}`.trim(),
+    );
+
+    if (ONLY.has("verify-token")) {
+      const verifyTokenRequest: autocannon.Request = {
+        method: "POST",
+        path: "/v1/auth/verify-token",
+        headers: { authorization: `Bearer ${firstBody.token}` },
+      };
+      const answer = await fetch(`${dashboardUrl}/v1/auth/verify-token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${firstBody.token}` },
+      });
+      check("dashboard-auth accepts its fresh access token at verify-token", answer.status === 200, `${answer.status}`);
+      await compare(
+        "verify-token",
+        "2c. dashboard verify-token of a valid access token (Bearer)",
+        baseSide("bare EdDSA verify route", [verifyRequest(baselineValid)]),
+        { label: "POST /v1/auth/verify-token", child: dashboard, url: dashboardUrl, requests: [verifyTokenRequest] },
+        0.5,
+        ["verify-token also checks the session and the user's and tenant's current state in the database"],
+      );
+    }
+
+    if (ONLY.has("login")) {
+      await compare(
+        "login",
+        "4. dashboard password login with TOTP (argon2id m=19 MiB t=2 p=1)",
+        baseSide("bare argon2id verify route", [jsonPost("/argon2", { password: PASSWORD })]),
+        loginSide,
+        0.85,
+        ["each login uses a different user, so no TOTP code is replayed"],
+      );
+      progress(`login: raw argon2id throughput in one process, ${MEASURE_SECONDS} s`);
+      const raw = startNode(
+        "argon2-raw",
+        "scripts/bench/argon2-raw.ts",
+        { BENCH_DURATION_MS: String(MEASURE_SECONDS * 1000), BENCH_CONCURRENCY: String(CONNECTIONS) },
+        { cwd: ROOT },
+      );
+      children.push(raw);
+      const code = await raw.exited;
+      const line = raw
+        .tail()
+        .split("\n")
+        .find((l) => l.startsWith("{"));
+      if (code === 0 && line) report.argon2Raw = JSON.parse(line) as BenchReport["argon2Raw"];
+      else progress(`raw argon2 measurement failed (${code}): ${raw.tail()}`);
+    }
+    if (ONLY.has("storm")) {
+      progress(`storm: token requests at ${STORM_TOKEN_RATE}/s alone, then during a login storm`);
+      const tokenAtRate: Side = {
+        ...apiSide("POST /v1/auth/token", [tokenRequest]),
+        connections: STORM_TOKEN_CONNECTIONS,
+        overallRate: STORM_TOKEN_RATE,
+      };
+      const [alone, logins, during] = await attempts("storm", async () => {
+        await warmUp(tokenAtRate);
+        const tokenAlone = first(await measure("storm-alone", [{ side: tokenAtRate }]));
+        // The logins start first and end last, so the token window lies entirely inside the storm.
+        const [storm, tokenDuring] = await measure("storm", [
+          { side: loginSide, seconds: MEASURE_SECONDS + 2 },
+          { side: tokenAtRate, delaySeconds: 1 },
+        ]);
+        if (!storm || !tokenDuring) throw new Error("the storm was not measured");
+        return [
+          { ...tokenAlone, label: "token alone" },
+          { ...storm, label: "logins (50 connections)" },
+          { ...tokenDuring, label: "token during the login storm" },
+        ];
+      });
+      const p99 = during.latencyMs.p99;
+      report.scenarios.push({
+        id: "storm",
+        title: `4b. token p99 at ${STORM_TOKEN_RATE} req/s while logins saturate the CPU`,
+        baseline: alone,
+        service: during,
+        ratio: null,
+        target: "token p99 < 50 ms during the storm",
+        met: p99 < 50 && during.non2xx === 0 && during.errors === 0,
+        suspect: isSuspect([alone, during]),
+        concurrent: [logins],
+        notes: [
+          `token p99 alone ${alone.latencyMs.p99.toFixed(1)} ms -> during the storm ${p99.toFixed(1)} ms`,
+          ...interference("storm", [alone, during]),
+        ],
+      });
+    }
+  } else {
+    report.skipped.push({ scenario: "2c and 4 (verify-token, login, storm)", why: "not selected with --only" });
+  }
+
+  // -- memory, then stop everything (profiles are written when a process exits)
+  const services = [{ child: api, url: apiUrl }, ...(dashboard ? [{ child: dashboard, url: dashboardUrl }] : [])];
+  report.memory = await Promise.all(
+    services.map(async ({ child, url }): Promise<MemoryRecord> => {
+      const idle = idleRss.get(child.pid) ?? null;
+      const hwm = memoryOf(child.pid)?.hwmMb ?? null;
+      return {
+        service: child.name,
+        idleRssMb: idle,
+        peakRssMb: peakBy.get(child.pid) ?? null,
+        hwmMb: hwm,
+        met: idle === null || hwm === null ? null : idle < 150 && hwm < 300,
+        atEnd: await heapAtEnd(url),
+      };
+    }),
+  );
+  progress("stopping the servers");
+  await Promise.all(children.map((c) => c.stop()));
+
+  if (PROFILE) {
+    report.profiles = {};
+    for (const [key, ws] of windows) {
+      const service = key.split(" ")[1] ?? "";
+      // tsx's module hooks run on a worker thread that writes a profile of its own: keep the busiest one.
+      const summaries = profilesIn(join(PROFILE_DIR, service)).map((file) => summarizeProfile(file, ws));
+      const busiest = summaries.sort((a, b) => b.samples * (1 - b.idleShare) - a.samples * (1 - a.idleShare))[0];
+      if (busiest) report.profiles[key] = busiest;
+    }
+  }
+
+  if (existsSync(ROTATION_FILE)) {
+    try {
+      report.rotationPropagation = {
+        file: relative(ROOT, ROTATION_FILE),
+        figures: JSON.parse(readFileSync(ROTATION_FILE, "utf8")) as unknown,
+      };
+    } catch (error) {
+      progress(`could not read ${ROTATION_FILE}: ${String(error)}`);
+    }
+  }
+
+  report.finishedAt = new Date().toISOString();
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(REPORT_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(
+    `\nmachine: ${report.machine.nproc} CPUs (${report.machine.cpu}), node ${report.machine.node}, commit ${report.machine.commit}` +
+      `${Number(report.machine.uncommittedServiceFiles) > 0 ? ` + ${report.machine.uncommittedServiceFiles} uncommitted files under services/packages/prisma` : ""}\n` +
+      `CPUs ${(Number(report.machine.cpuBusyBeforeRun) * 100).toFixed(0)}% busy before the run; ` +
+      `${CONNECTIONS} connections, no pipelining, ${WARMUP_SECONDS} s warm-up, ${MEASURE_SECONDS} s measured per side\n\n` +
+      `${renderTable(report)}\n\nwritten to ${relative(ROOT, REPORT_FILE)}\n`,
+  );
+}
+
+/**
+ * What the service's own Prometheus metrics say about its memory at the end of the run (prom-client's
+ * default process metrics), so RSS can be split into the JavaScript heap and the rest.
+ */
+async function heapAtEnd(url: string): Promise<MemoryRecord["atEnd"]> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const metric = (name: string) => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "m").exec(text);
+      return match?.[1] === undefined ? null : Number(match[1]) / 2 ** 20;
+    };
+    return {
+      rssMb: metric("process_resident_memory_bytes"),
+      heapTotalMb: metric("nodejs_heap_size_total_bytes"),
+      heapUsedMb: metric("nodejs_heap_size_used_bytes"),
+      externalMb: metric("nodejs_external_memory_bytes"),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function jsonInit(body: unknown): RequestInit {
+  return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+try {
+  await main();
+  await cleanUp();
+  process.exit(0);
+} catch (error) {
+  progress(`the benchmark could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await cleanUp();
+  process.exit(1);
+}
