@@ -564,7 +564,7 @@ async function main(): Promise<void> {
       headers: { "content-type": "application/json" },
       body: nextLoginBody(),
     });
-    const firstBody = (await firstLogin.json()) as { token?: string };
+    const firstBody = (await firstLogin.json()) as { token?: string; code?: string };
     check(
       "a dashboard user logs in with password and TOTP",
       firstLogin.status === 200 && typeof firstBody.token === "string",
