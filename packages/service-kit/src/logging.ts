@@ -40,13 +40,23 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 
+/** Header names that carry credentials. */
+const SENSITIVE_HEADERS = ["authorization", "cookie", "set-cookie"] as const;
+
+/**
+ * The redaction paths: credential headers of requests and responses, and every sensitive key at the top
+ * of a logged object or one level down. Kept short on purpose: the redaction runs for every request's
+ * logger, and deeper wildcards multiply its cost; the request serializer below already keeps bodies and
+ * header values out of the request log.
+ */
 function redactPaths(): string[] {
   // `code` is only redacted where a request carried it: error objects use `code` for their own names.
   const paths: string[] = ["body.code", "*.body.code", "query.code", "*.query.code"];
+  for (const header of SENSITIVE_HEADERS)
+    paths.push(`req.headers["${header}"]`, `res.headers["${header}"]`, `headers["${header}"]`);
   for (const key of SENSITIVE_KEYS) {
-    const accessor = /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `["${key}"]`;
-    paths.push(`req.headers${accessor}`, `res.headers${accessor}`, `*${accessor}`, `*.*${accessor}`);
-    paths.push(key.includes("-") ? `["${key}"]` : key);
+    if (key.includes("-")) continue;
+    paths.push(key, `*.${key}`);
   }
   return paths;
 }

@@ -44,7 +44,7 @@ describe("ids", () => {
     const first = newId("usr");
     await new Promise((r) => setTimeout(r, 2));
     const ids = Array.from({ length: 1000 }, () => newId("usr"));
-    expect(first).toMatch(/^usr_[1-9A-HJ-NP-Za-km-z]{22}$/);
+    expect(first).toMatch(/^usr_[0-9a-hjkmnp-tv-z]{26}$/);
     expect(new Set(ids).size).toBe(1000);
     expect(ids.every((id) => id > first)).toBe(true);
   });

@@ -62,7 +62,8 @@ export class Login {
       throw fail("FORBIDDEN", "this account is disabled");
     }
 
-    if (!(await this.twoFactor.isEnabled(user.id))) {
+    const enrolment = await this.twoFactor.enrolment(user.id);
+    if (!enrolment?.confirmedAt) {
       const { token } = this.tokens.sign(
         { tid: user.tenantId },
         {
@@ -90,7 +91,7 @@ export class Login {
     }
     let method: string;
     try {
-      method = (await this.twoFactor.check(user.id, input.code)).method;
+      method = (await this.twoFactor.check(enrolment, input.code)).method;
     } catch (error) {
       if (!(error instanceof SecondFactorRefused)) throw error;
       await this.#audit({ action: "auth.2fa", outcome: "failure", details: { reason: error.code } }, user, origin);

@@ -1,4 +1,6 @@
+import { ProblemError } from "@ipaas/service-kit";
 import argon2 from "argon2";
+import { fail } from "../errors";
 import { PasswordPolicy, type PasswordVerdict } from "./password-policy";
 
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. */
@@ -11,17 +13,51 @@ export interface Passwords {
   check(password: string, context?: string[]): PasswordVerdict;
 }
 
-export async function createPasswords(): Promise<Passwords> {
+/**
+ * Bounds the argon2 work in progress. argon2 runs in libuv's thread pool (4 threads by default); beyond
+ * `running` at once the rest wait, and beyond `waiting` the request is shed with 503 and Retry-After
+ * rather than queued for seconds, so a login storm cannot starve the rest of the service.
+ */
+export class HashingSlots {
+  #busy = 0;
+  readonly #queue: Array<() => void> = [];
+
+  constructor(
+    private readonly running = 4,
+    private readonly waiting = 32,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#busy >= this.running) {
+      if (this.#queue.length >= this.waiting) {
+        throw fail("UNAVAILABLE", "too many logins are being checked right now; retry in a second", {
+          headers: { "retry-after": "1" },
+        });
+      }
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    }
+    this.#busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.#busy -= 1;
+      this.#queue.shift()?.();
+    }
+  }
+}
+
+export async function createPasswords(slots = new HashingSlots()): Promise<Passwords> {
   const policy = new PasswordPolicy();
   // Verified when the account does not exist, so both answers take as long.
   const decoy = await argon2.hash("decoy password that matches nothing", ARGON2_OPTIONS);
   return {
-    hash: (password) => argon2.hash(password, ARGON2_OPTIONS),
+    hash: (password) => slots.run(() => argon2.hash(password, ARGON2_OPTIONS)),
     async verify(hash, password) {
       try {
-        const ok = await argon2.verify(hash ?? decoy, password);
+        const ok = await slots.run(() => argon2.verify(hash ?? decoy, password));
         return hash !== null && ok;
-      } catch {
+      } catch (error) {
+        if (error instanceof ProblemError) throw error;
         return false;
       }
     },

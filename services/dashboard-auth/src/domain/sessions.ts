@@ -77,7 +77,6 @@ export class Sessions {
           expiresAt: new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
         },
       });
-      await tx.user.update({ where: { id: userId }, data: { failedLoginCount: 0, lockedUntil: null } });
       return claimsFor(tx, userId);
     });
     return this.#issue(claims, sessionId, refreshToken);

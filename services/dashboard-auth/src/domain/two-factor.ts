@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { Db } from "@ipaas/db";
+import type { Db, TotpEnrolmentModel as TotpEnrolment } from "@ipaas/db";
 import { type MasterKey, newId, sha256Hex } from "@ipaas/service-kit";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
@@ -89,23 +89,23 @@ export class TwoFactor {
     return codes;
   }
 
-  async isEnabled(userId: string): Promise<boolean> {
-    const enrolment = await this.db.totpEnrolment.findUnique({ where: { userId } });
-    return enrolment?.confirmedAt != null;
+  /** The user's enrolment; 2FA is enabled when it is confirmed. */
+  enrolment(userId: string) {
+    return this.db.totpEnrolment.findUnique({ where: { userId } });
   }
 
   /**
    * Checks a login's second factor: a 6-digit TOTP code or an unused recovery code. Every wrong code counts;
    * at MAX_CONSECUTIVE_FAILURES the authenticator is disabled until an administrator resets it.
    */
-  async check(userId: string, code: string): Promise<CheckResult> {
-    const enrolment = await this.db.totpEnrolment.findUnique({ where: { userId } });
-    if (!enrolment?.confirmedAt) throw new SecondFactorRefused("INVALID_TWO_FACTOR_CODE");
+  async check(enrolment: TotpEnrolment, code: string): Promise<CheckResult> {
+    const { userId } = enrolment;
+    if (!enrolment.confirmedAt) throw new SecondFactorRefused("INVALID_TWO_FACTOR_CODE");
     if (enrolment.disabledAt) throw new SecondFactorRefused("TWO_FACTOR_LOCKED");
     const trimmed = code.trim();
     if (/^\d{6}$/.test(trimmed)) {
       if (await this.#acceptTotp(enrolment, trimmed)) {
-        await this.db.totpEnrolment.update({ where: { userId }, data: { failedAttempts: 0 } });
+        await this.#clearFailures(enrolment);
         return { method: "totp" };
       }
     } else {
@@ -114,7 +114,7 @@ export class TwoFactor {
         data: { usedAt: new Date() },
       });
       if (used.count === 1) {
-        await this.db.totpEnrolment.update({ where: { userId }, data: { failedAttempts: 0 } });
+        await this.#clearFailures(enrolment);
         return { method: "recovery_code" };
       }
     }
@@ -147,6 +147,11 @@ export class TwoFactor {
       data: { lastUsedStep: step },
     });
     return claimed.count === 1;
+  }
+
+  async #clearFailures(enrolment: TotpEnrolment): Promise<void> {
+    if (enrolment.failedAttempts === 0) return;
+    await this.db.totpEnrolment.update({ where: { userId: enrolment.userId }, data: { failedAttempts: 0 } });
   }
 
   /** Counts a wrong code; returns true when this one disabled the authenticator. */
