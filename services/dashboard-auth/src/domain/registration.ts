@@ -1,6 +1,7 @@
 import type { Db, Prisma, Tx } from "@ipaas/db";
-import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
+import { newClientCredentials, newId } from "@ipaas/service-kit";
 import { fail } from "../errors";
+import { auditChange } from "./audit";
 import type { Passwords } from "./passwords";
 import type { Origin } from "./sessions";
 import { createSystemRoles, ORGANIZATION_TYPES, type OrganizationTypeLabel } from "./tenancy";
@@ -55,19 +56,11 @@ export class Registration {
       });
       const role = await createSystemRoles(tx, bankId, "BANK");
       const user = await this.#createFirstUser(tx, bankId, role.id, input.name, email, passwordHash);
-      await writeAudit(
-        tx,
-        {
-          action: "tenant.bank_registered",
-          outcome: "success",
-          actorType: "user",
-          actorId: user.id,
-          tenantId: bankId,
-          targetType: "tenant",
-          targetId: bankId,
-        },
-        origin,
-      );
+      await auditChange(tx, origin, { userId: user.id }, "tenant.bank_registered", {
+        type: "tenant",
+        id: bankId,
+        tenantId: bankId,
+      });
       return { tenant, role, user };
     });
     return result;
@@ -104,19 +97,13 @@ export class Registration {
       });
       const role = await createSystemRoles(tx, orgId, "ORGANIZATION");
       const user = await this.#createFirstUser(tx, orgId, role.id, input.name, email, passwordHash);
-      await writeAudit(
+      await auditChange(
         tx,
-        {
-          action: "tenant.organization_registered",
-          outcome: "success",
-          actorType: "user",
-          actorId: user.id,
-          tenantId: orgId,
-          targetType: "tenant",
-          targetId: orgId,
-          details: { bankId: bank.id, scopes: input.scopes },
-        },
         origin,
+        { userId: user.id },
+        "tenant.organization_registered",
+        { type: "tenant", id: orgId, tenantId: orgId },
+        { bankId: bank.id, scopes: input.scopes },
       );
       return { tenant, role, user };
     });
