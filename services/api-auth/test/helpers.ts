@@ -73,30 +73,27 @@ export async function tokenFor(
   return (res.json() as { access_token: string }).access_token;
 }
 
-export function introspect(
+/** A client-authenticated (HTTP Basic) form POST to one of the token-management endpoints. */
+function clientPost(
   app: FastifyInstance,
   client: { clientKey: string; clientSecret: string },
-  token: string,
+  url: string,
+  fields: Record<string, string>,
 ): Promise<LightMyRequestResponse> {
   return app.inject({
     method: "POST",
-    url: "/v1/auth/introspect",
+    url,
     headers: { ...FORM, authorization: basic(client.clientKey, client.clientSecret) },
-    payload: form({ token }),
+    payload: form(fields),
   });
 }
 
-export function revoke(
-  app: FastifyInstance,
-  client: { clientKey: string; clientSecret: string },
-  token: string,
-): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method: "POST",
-    url: "/v1/auth/revoke",
-    headers: { ...FORM, authorization: basic(client.clientKey, client.clientSecret) },
-    payload: form({ token, token_type_hint: "access_token" }),
-  });
+export function introspect(app: FastifyInstance, client: { clientKey: string; clientSecret: string }, token: string) {
+  return clientPost(app, client, "/v1/auth/introspect", { token });
+}
+
+export function revoke(app: FastifyInstance, client: { clientKey: string; clientSecret: string }, token: string) {
+  return clientPost(app, client, "/v1/auth/revoke", { token, token_type_hint: "access_token" });
 }
 
 /** Decodes a JWT's header and payload without verifying it (the tests verify separately). */
