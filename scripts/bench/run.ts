@@ -102,6 +102,8 @@ const RESULTS_DIR = join(ROOT, "test-results");
 const REPORT_FILE = join(RESULTS_DIR, "bench.json");
 const ROTATION_FILE = join(RESULTS_DIR, "rotation-propagation.json");
 const PROFILE_DIR = join(ROOT, ".bench", "profiles");
+/** The services serve /metrics only to this token; `heapAtEnd` reads memory figures from there. */
+const METRICS_TOKEN = randomBytes(32).toString("base64url");
 
 function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
     DATABASE_URL: database.url,
     NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
     MASTER_KEY: masterKey.toString("base64"),
+    METRICS_TOKEN,
     MIGRATE_ON_START: "false",
     // The highest value the configuration accepts; api-auth's OAuth limits are raised in api-auth-server.ts.
     AUTH_RATE_LIMIT_PER_MINUTE: "100000",
@@ -720,7 +723,11 @@ async function main(): Promise<void> {
  */
 async function heapAtEnd(url: string): Promise<MemoryRecord["atEnd"]> {
   try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const response = await fetch(`${url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
     const metric = (name: string) => {
       const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, "m").exec(text);
       return match?.[1] === undefined ? null : Number(match[1]) / 2 ** 20;

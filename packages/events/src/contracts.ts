@@ -46,7 +46,7 @@ export const OrganizationUpdatedData = Type.Object(
     organizationId: OrganizationId,
     /** Tenant.version after the change; consumers ignore an event older than what they hold. */
     version: Version,
-    status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("SUSPENDED")]),
+    status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("SUSPENDED"), Type.Literal("PENDING")]),
     scopes: Type.Array(Type.String()),
     name: Type.String(),
     occurredAt: Instant,

@@ -30,7 +30,8 @@ export interface EventsPluginOptions {
 /**
  * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
  * "not ready" while NATS is down), makes sure the organization stream exists after every connect,
- * reports the link in readiness, optionally runs the outbox relay, and drains on close.
+ * reports the link in readiness, optionally runs the outbox relay (counting parked rows in
+ * `outbox_rows_parked_total`), and drains on close.
  */
 export const eventsPlugin = fp(
   async (app: FastifyInstance, options: EventsPluginOptions) => {
@@ -45,15 +46,29 @@ export const eventsPlugin = fp(
     });
     link.start();
     app.decorate("nats", link);
-    app.readiness.add("nats", () => link.status());
+    // Readiness is public: a fixed phrase, never the server's address or the error (the link logs those).
+    app.readiness.add("nats", () => {
+      const { ok } = link.status();
+      return { ok, detail: ok ? "connected" : "unreachable" };
+    });
 
     if (options.relay) {
-      const relay = new OutboxRelay({ db: app.db, link, logger, subjectPrefix });
+      const parked = app.metrics.counter(
+        "outbox_rows_parked_total",
+        "Outbox rows set aside because NATS refused them while publishing others (alert on any increase)",
+      );
+      const relay = new OutboxRelay({
+        db: app.db,
+        link,
+        logger,
+        subjectPrefix,
+        onParked: () => parked.inc(),
+      });
       relay.start();
       app.decorate("outboxRelay", relay);
       app.addHook("onClose", async () => relay.stop());
     }
     app.addHook("onClose", async () => link.close());
   },
-  { name: "events", dependencies: ["health", "database"] },
+  { name: "events", dependencies: ["health", "metrics", "database"] },
 );

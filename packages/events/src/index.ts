@@ -39,7 +39,7 @@ export {
   type OnConnectHook,
 } from "./nats-link";
 export { type AppendToOutboxOptions, appendToOutbox } from "./outbox";
-export { OutboxRelay, type OutboxRelayOptions, type OutboxRow } from "./relay";
+export { OutboxRelay, type OutboxRelayOptions, type OutboxRow, type ParkedRow } from "./relay";
 export {
   type EnsureDurableConsumerOptions,
   type EnsureStreamOptions,

@@ -1,6 +1,6 @@
 import { type Db, Prisma, type Tx } from "@ipaas/db";
-import type { PubAck } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
+import { JetStreamApiError, JetStreamError, type PubAck } from "@nats-io/jetstream";
+import { errors, headers } from "@nats-io/transport-node";
 import { EVENT_TYPE_HEADER } from "./contracts";
 import { backoffMs, describeError, type EventsLogger, type Sleep, silentLogger, sleep } from "./logger";
 import type { NatsLink } from "./nats-link";
@@ -11,7 +11,18 @@ export interface OutboxRow {
   subject: string;
   type: string;
   payload: unknown;
+  /** Failed attempts that were the row's own fault (see `maxAttempts`); NATS outages do not count. */
   attempts: number;
+  createdAt: Date;
+}
+
+/** What the relay tells `onParked` (and the log) about a row it set aside. Never the payload. */
+export interface ParkedRow {
+  id: string;
+  subject: string;
+  type: string;
+  attempts: number;
+  lastError: string | null;
 }
 
 export interface OutboxRelayOptions {
@@ -39,18 +50,90 @@ export interface OutboxRelayOptions {
    * later (JetStream drops the duplicate). For tests.
    */
   afterPublish?: (row: OutboxRow, ack: PubAck) => void | Promise<void>;
+  /**
+   * A row NATS refused this many times is parked: `parkedAt` is set and the relay never claims it again.
+   * Only refusals that are the row's own count: NATS answered and refused this message, and a later
+   * publish on the same link in the same pass worked (see `OutboxRelay`). Default 10.
+   */
+  maxAttempts?: number;
+  /** Called once for each row this relay parks, e.g. to count it in the service's metrics. */
+  onParked?: (row: ParkedRow) => void;
 }
 
 interface BatchResult {
   published: number;
   claimed: number;
-  failed: boolean;
+  /** NATS could not be reached (or did not answer in time): the pass ends and the relay backs off. */
+  unreachable: boolean;
+}
+
+/**
+ * One walk over the backlog, oldest row first, batch after batch. A refused row does not stop it: the
+ * next batch starts after the last row tried, so no number of refused rows can hold back the rows behind.
+ */
+interface Pass {
+  after: { createdAt: Date; id: string } | null;
+  /**
+   * Rows NATS refused in this pass that no later publish has yet shown to be at fault themselves. Those
+   * left at the end of the pass are retried in the next one, uncounted.
+   */
+  refused: OutboxRow[];
+  /** Refused rows followed by a publish that worked: their refusal counts toward parking. */
+  confirmed: OutboxRow[];
+}
+
+function newPass(): Pass {
+  return { after: null, refused: [], confirmed: [] };
+}
+
+/** The message of a publish failure as stored in `lastError`: says what a bare "no responders" means. */
+function describePublishError(err: unknown): string {
+  if (isNoResponders(err)) return "NoResponders: no stream captures this subject (or JetStream is off)";
+  return describeError(err, 200);
+}
+
+function isNoResponders(err: unknown): boolean {
+  // JetStream reports "no responders" to a publish as JetStreamNotEnabled (not exported), with the
+  // core RequestError as its cause.
+  const cause = err instanceof Error ? err.cause : undefined;
+  return (
+    err instanceof Error &&
+    err.name === "JetStreamNotEnabled" &&
+    cause instanceof errors.RequestError &&
+    cause.isNoResponders()
+  );
+}
+
+/**
+ * True when NATS (or the client, before sending) refused this particular message: no stream captures its
+ * subject, the stream answered with an error, or the subject or size is invalid. False for everything
+ * that says nothing about the message — not connected, a timeout, a dropped connection — and for errors
+ * we do not recognise, which are treated as an outage: retried, never counted against the row.
+ */
+function refusedByNats(err: unknown): boolean {
+  return (
+    isNoResponders(err) ||
+    err instanceof JetStreamApiError ||
+    err instanceof JetStreamError ||
+    err instanceof errors.InvalidSubjectError ||
+    err instanceof errors.InvalidArgumentError
+  );
 }
 
 /**
  * Publishes the transactional outbox to JetStream. Rows are claimed oldest first with
  * `FOR UPDATE SKIP LOCKED`, so any number of relays (one per service instance) can run against one
  * database without publishing a row concurrently. A row is marked published only after its PubAck.
+ *
+ * Two kinds of failure, told apart because a NATS outage must never cost a good row anything:
+ * - NATS unreachable (not connected, no ack in time): every row would fail, so the batch stops, the row
+ *   records `lastError`, `attempts` is untouched, and the relay backs off until NATS is back.
+ * - NATS refused the row (no stream captures its subject, the stream rejected it, invalid subject or
+ *   size): the relay records `lastError` and goes on with the rows behind it. The refusal counts toward
+ *   `maxAttempts` only once a later publish in the same pass has worked, which proves that the link and
+ *   the stream are fine and the row is the problem; if NATS refuses every row (say the stream was deleted)
+ *   nothing is counted. At `maxAttempts` the row is parked and an `alert: "outbox_row_parked"` error is
+ *   logged.
  */
 export class OutboxRelay {
   private readonly logger: EventsLogger;
@@ -59,12 +142,20 @@ export class OutboxRelay {
   private readonly maxBackoffMs: number;
   private readonly publishTimeoutMs: number;
   private readonly transactionTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private parked = 0;
   private running = false;
   private loop: Promise<void> | null = null;
   private wait: Sleep | null = null;
   private kicked = false;
   /** Consecutive failed batches; non-zero means the loop is backing off. */
   private failures = 0;
+  /**
+   * Consecutive passes that left refused rows uncounted. The loop backs off on these too (NATS may be
+   * refusing everything), but a kick still cuts the wait short: NATS answers, and a new row both goes
+   * out at once and shows whether the refused ones are at fault.
+   */
+  private refusals = 0;
   /** The batch in progress (loop or drainOnce): batches of one relay never overlap. */
   private current: Promise<BatchResult> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -76,7 +167,14 @@ export class OutboxRelay {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
     if (this.batchSize < 1) throw new Error("batchSize must be at least 1");
+    if (this.maxAttempts < 1) throw new Error("maxAttempts must be at least 1");
+  }
+
+  /** How many rows this relay has parked since it was created (for metrics). */
+  get parkedCount(): number {
+    return this.parked;
   }
 
   /** Starts the background loop. Publishing resumes by itself whenever NATS (re)connects. */
@@ -86,6 +184,7 @@ export class OutboxRelay {
     this.unsubscribe = this.options.link.onConnect(() => {
       // NATS is back: stop backing off and publish what piled up.
       this.failures = 0;
+      this.refusals = 0;
       this.kick();
     });
     this.loop = this.run();
@@ -110,34 +209,45 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes pending rows now, batch after batch, until none is left or a publish fails. Returns how
-   * many were published. Rejects when the database fails (or when afterPublish throws).
+   * Publishes pending rows now: one pass over the backlog, batch after batch, until its end or until NATS
+   * cannot be reached. Rows NATS refuses are passed over (and parked at `maxAttempts`). Returns how many
+   * were published. Rejects when the database fails (or when afterPublish throws).
    */
   async drainOnce(): Promise<number> {
+    const pass = newPass();
     let total = 0;
     for (;;) {
-      const result = await this.batch();
+      const result = await this.batch(pass);
       total += result.published;
-      if (result.failed || result.claimed < this.batchSize) return total;
+      if (result.unreachable || result.claimed < this.batchSize) return total;
     }
   }
 
   private async run(): Promise<void> {
+    let pass = newPass();
     while (this.running) {
       let delay = this.pollIntervalMs;
       try {
-        const result = await this.batch();
-        if (result.failed) {
+        const result = await this.batch(pass);
+        if (result.unreachable) {
           this.failures++;
           delay = backoffMs(this.failures, this.pollIntervalMs, this.maxBackoffMs);
+          pass = newPass();
+        } else if (result.claimed === this.batchSize) {
+          // More rows in this pass.
+          this.failures = 0;
+          delay = 0;
         } else {
           this.failures = 0;
-          if (result.claimed === this.batchSize) delay = 0;
+          this.refusals = pass.refused.length > 0 ? this.refusals + 1 : 0;
+          if (this.refusals > 0) delay = backoffMs(this.refusals, this.pollIntervalMs, this.maxBackoffMs);
+          pass = newPass();
         }
       } catch (err) {
         this.failures++;
         delay = backoffMs(this.failures, this.pollIntervalMs, this.maxBackoffMs);
         this.logger.error({ err: describeError(err), retryInMs: delay }, "outbox relay batch failed");
+        pass = newPass();
       }
       if (!this.running) break;
       if (this.kicked && this.failures === 0) delay = 0;
@@ -150,10 +260,13 @@ export class OutboxRelay {
     }
   }
 
-  /** Runs one batch, after the one in flight (if any) has finished. */
-  private async batch(): Promise<BatchResult> {
+  /** Runs one batch of `pass`, after the one in flight (if any) has finished. */
+  private async batch(pass: Pass): Promise<BatchResult> {
     while (this.current) await this.current.catch(() => undefined);
-    const p = this.publishBatch();
+    const p = this.publishBatch(pass).then(async (result) => {
+      await this.countRefusals(pass.confirmed.splice(0));
+      return result;
+    });
     this.current = p;
     try {
       return await p;
@@ -162,52 +275,108 @@ export class OutboxRelay {
     }
   }
 
-  private async publishBatch(): Promise<BatchResult> {
+  private async publishBatch(pass: Pass): Promise<BatchResult> {
     const { db, link } = this.options;
     const startedAt = Date.now();
     // Stop claiming more work once a further publish could outlive the transaction.
     const budgetMs = Math.max(this.transactionTimeoutMs - this.publishTimeoutMs - 1_000, 1_000);
     return db.$transaction(
       async (tx) => {
-        const rows = await this.claim(tx);
+        const rows = await this.claim(tx, pass.after);
         let published = 0;
-        for (const row of rows) {
-          if (Date.now() - startedAt > budgetMs) break;
-          let ack: PubAck;
-          try {
-            ack = await this.publish(link, row);
-          } catch (err) {
-            const lastError = describeError(err, 200);
+        const refusedHere: Array<{ row: OutboxRow; lastError: string }> = [];
+        try {
+          for (const row of rows) {
+            if (Date.now() - startedAt > budgetMs) break;
+            let ack: PubAck;
+            try {
+              ack = await this.publish(link, row);
+            } catch (err) {
+              const lastError = describePublishError(err);
+              await tx.outboxEvent.update({ where: { id: row.id }, data: { lastError } });
+              if (!link.isConnected() || !refusedByNats(err)) {
+                this.logger.warn(
+                  { outboxId: row.id, type: row.type, err: lastError },
+                  "outbox publish failed: NATS unreachable or not answering; will retry",
+                );
+                return { published, claimed: rows.length, unreachable: true };
+              }
+              refusedHere.push({ row, lastError });
+              pass.refused.push(row);
+              pass.after = row;
+              continue;
+            }
+            await this.options.afterPublish?.(row, ack);
             await tx.outboxEvent.update({
               where: { id: row.id },
-              data: { attempts: { increment: 1 }, lastError },
+              data: { publishedAt: new Date(), lastError: null },
             });
-            this.logger.warn(
-              { outboxId: row.id, type: row.type, attempts: row.attempts + 1, err: lastError },
-              "outbox publish failed; will retry",
-            );
-            return { published, claimed: rows.length, failed: true };
+            published++;
+            pass.after = row;
+            // This publish worked, so the rows refused before it in this pass were refused for themselves.
+            pass.confirmed.push(...pass.refused.splice(0));
           }
-          await this.options.afterPublish?.(row, ack);
-          await tx.outboxEvent.update({
-            where: { id: row.id },
-            data: { publishedAt: new Date(), lastError: null },
-          });
-          published++;
+          return { published, claimed: rows.length, unreachable: false };
+        } finally {
+          // One line per batch, not per row: if NATS refuses everything, a line per row would flood the log.
+          const [first] = refusedHere;
+          if (first)
+            this.logger.warn(
+              {
+                refused: refusedHere.length,
+                outboxIds: refusedHere.slice(0, 10).map((r) => r.row.id),
+                type: first.row.type,
+                err: first.lastError,
+              },
+              "NATS refused outbox rows; passing over them and retrying later",
+            );
         }
-        return { published, claimed: rows.length, failed: false };
       },
       { maxWait: 5_000, timeout: this.transactionTimeoutMs },
     );
   }
 
-  private async claim(tx: Tx): Promise<OutboxRow[]> {
+  /**
+   * Counts one attempt against each row whose refusal is proven its own, and parks those that reach
+   * `maxAttempts`. A row another relay has published or parked meanwhile is left alone.
+   */
+  private async countRefusals(rows: OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const counted = await this.options.db.$queryRaw<Array<ParkedRow & { parkedAt: Date | null }>>`
+      UPDATE "outbox_events"
+      SET "attempts" = "attempts" + 1,
+          "parkedAt" = CASE WHEN "attempts" + 1 >= ${this.maxAttempts}::int THEN now() END
+      WHERE "id" IN (${Prisma.join(rows.map((r) => r.id))}) AND "publishedAt" IS NULL AND "parkedAt" IS NULL
+      RETURNING "id", "subject", "type", "attempts", "lastError", "parkedAt"`;
+    for (const { parkedAt, ...row } of counted) {
+      if (parkedAt === null) continue;
+      this.parked++;
+      this.logger.error(
+        {
+          alert: "outbox_row_parked",
+          outboxId: row.id,
+          type: row.type,
+          subject: row.subject,
+          attempts: row.attempts,
+          err: row.lastError,
+        },
+        "outbox row parked: NATS refused it while publishing other rows; it will not be retried",
+      );
+      this.options.onParked?.(row);
+    }
+  }
+
+  private async claim(tx: Tx, after: Pass["after"]): Promise<OutboxRow[]> {
     const prefix = this.options.subjectPrefix;
     const onlyPrefix = prefix === undefined ? Prisma.empty : Prisma.sql`AND starts_with("subject", ${`${prefix}.`})`;
+    const afterCursor =
+      after === null
+        ? Prisma.empty
+        : Prisma.sql`AND ("createdAt", "id") > (${after.createdAt}::timestamptz, ${after.id})`;
     return tx.$queryRaw<OutboxRow[]>`
-      SELECT "id", "subject", "type", "payload", "attempts"
+      SELECT "id", "subject", "type", "payload", "attempts", "createdAt"
       FROM "outbox_events"
-      WHERE "publishedAt" IS NULL ${onlyPrefix}
+      WHERE "publishedAt" IS NULL AND "parkedAt" IS NULL ${onlyPrefix} ${afterCursor}
       ORDER BY "createdAt", "id"
       LIMIT ${this.batchSize}
       FOR UPDATE SKIP LOCKED`;

@@ -139,7 +139,8 @@ describe("an outage of NATS", () => {
     const pending = await db.outboxEvent.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: "asc" } });
     expect(pending.every((r) => r.publishedAt === null)).toBe(true);
     const oldest = pending.find((r) => r.id === ids[0]);
-    expect(oldest?.attempts).toBeGreaterThanOrEqual(1);
+    // An outage is not the row's fault: the failure is recorded, but it does not count toward parking.
+    expect(oldest?.attempts).toBe(0);
     expect(oldest?.lastError).toMatch(/NatsNotConnectedError: NATS is not connected/);
 
     // NATS comes back (same store): the relay publishes the backlog by itself and both consumers get it.
@@ -153,5 +154,70 @@ describe("an outage of NATS", () => {
     );
     const jsm = await link.jetstreamManager();
     expect((await jsm.streams.info(stream)).state.messages).toBe(4);
+  });
+});
+
+describe("parking outbox rows", () => {
+  it("parks nothing during a NATS outage longer than maxAttempts, then publishes every row", async () => {
+    const db = testDb();
+    cleanups.push(() => db.$disconnect());
+    const server = await ownServer();
+    await server.start();
+    const link = ownLink(server);
+    const prefix = uniq("outage_park");
+    cleanups.push(async () => {
+      await db.outboxEvent.deleteMany({ where: { subject: { startsWith: `${prefix}.` } } });
+    });
+    link.onConnect(async (l) => {
+      await ensureStream(await l.jetstreamManager(), {
+        name: prefix.toUpperCase(),
+        subjects: [organizationSubjects(prefix)],
+      });
+    });
+    link.start();
+    await waitFor("connected", () => link.isConnected());
+    const logger = memoryLogger();
+    const relay = new OutboxRelay({ db, link, logger, subjectPrefix: prefix, maxAttempts: 2 });
+    const ids = await db.$transaction(async (tx) => [
+      await appendToOutbox(tx, orgUpdated(), { subjectPrefix: prefix }),
+      await appendToOutbox(tx, orgDeleted(), { subjectPrefix: prefix }),
+    ]);
+
+    await server.stop();
+    await waitFor("the drop", () => !link.isConnected());
+    for (let attempt = 0; attempt < 5; attempt++) expect(await relay.drainOnce()).toBe(0);
+    const rows = await db.outboxEvent.findMany({ where: { id: { in: ids } } });
+    expect(rows.map((r) => ({ attempts: r.attempts, parkedAt: r.parkedAt, publishedAt: r.publishedAt }))).toEqual([
+      { attempts: 0, parkedAt: null, publishedAt: null },
+      { attempts: 0, parkedAt: null, publishedAt: null },
+    ]);
+    expect(relay.parkedCount).toBe(0);
+    expect(logger.entries.filter((e) => e.level === "error")).toEqual([]);
+
+    await server.start();
+    await waitFor("reconnected", () => link.isConnected(), 10_000);
+    // The stream is ensured by the on-connect hook, just after the reconnect.
+    await waitFor("every row published", async () => (await relay.drainOnce()) === 2 || null, 10_000);
+    expect(await db.outboxEvent.count({ where: { id: { in: ids }, publishedAt: { not: null } } })).toBe(2);
+  });
+
+  it("parks nothing while NATS was never reachable (nothing listens on the port)", async () => {
+    const db = testDb();
+    cleanups.push(() => db.$disconnect());
+    const link = ownLink(await ownServer());
+    link.start();
+    const prefix = uniq("dead_port");
+    cleanups.push(async () => {
+      await db.outboxEvent.deleteMany({ where: { subject: { startsWith: `${prefix}.` } } });
+    });
+    const id = await db.$transaction((tx) => appendToOutbox(tx, orgUpdated(), { subjectPrefix: prefix }));
+    const relay = new OutboxRelay({ db, link, subjectPrefix: prefix, maxAttempts: 1 });
+    for (let attempt = 0; attempt < 3; attempt++) expect(await relay.drainOnce()).toBe(0);
+    expect(await db.outboxEvent.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      attempts: 0,
+      parkedAt: null,
+      publishedAt: null,
+      lastError: expect.stringMatching(/NatsNotConnectedError/),
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { newId } from "@ipaas/service-kit";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,10 +10,11 @@ import {
   NatsLink,
   OutboxRelay,
   organizationSubjects,
+  type ParkedRow,
   type RunningConsumer,
   startConsumer,
 } from "../src/index";
-import { credentialRotated, orgDeleted, orgUpdated, SHARED_NATS, testDb, uniq, waitFor } from "./helpers";
+import { credentialRotated, memoryLogger, orgDeleted, orgUpdated, SHARED_NATS, testDb, uniq, waitFor } from "./helpers";
 
 const db = testDb();
 const link = new NatsLink({ servers: SHARED_NATS, name: "events-relay-test" });
@@ -37,6 +39,28 @@ async function append(prefix: string, ...events: DomainEvent[]): Promise<string[
     for (const e of events) ids.push(await appendToOutbox(tx, e, { subjectPrefix: prefix }));
     return ids;
   });
+}
+
+/** Never to appear in a log line. */
+const PAYLOAD_MARKER = "payload-sentinel-5f1c";
+
+/**
+ * A row NATS can never accept: its subject is outside `<prefix>.organization.>`, so no stream captures it.
+ * Dated a minute back, so it is the oldest pending row and every other row sits behind it.
+ */
+async function appendUnroutable(prefix: string): Promise<string> {
+  const id = newId("evt");
+  await db.outboxEvent.create({
+    data: {
+      id,
+      subject: `${prefix}.unrouted.${id}`,
+      type: "organization.updated",
+      aggregateId: newId("org"),
+      payload: { marker: PAYLOAD_MARKER },
+      createdAt: new Date(Date.now() - 60_000),
+    },
+  });
+  return id;
 }
 
 beforeAll(async () => {
@@ -216,5 +240,134 @@ describe("OutboxRelay", () => {
     relay.kick();
     await waitFor("both events", () => received.length === 2, 3_000);
     expect(received).toEqual(events);
+  });
+});
+
+describe("OutboxRelay and rows NATS refuses", () => {
+  // Regression: rows were claimed oldest first and a failed publish ended the batch, so one row that could
+  // never be published held back every row behind it, forever.
+  it("passes over a refused row so the rows behind it are published, and parks it after maxAttempts", async () => {
+    const { stream, prefix } = await freshStream();
+    const poisonId = await appendUnroutable(prefix);
+    await append(prefix, orgUpdated(), orgDeleted());
+    const logger = memoryLogger();
+    const parked: ParkedRow[] = [];
+    const relay = new OutboxRelay({
+      db,
+      link,
+      logger,
+      subjectPrefix: prefix,
+      maxAttempts: 3,
+      onParked: (row) => parked.push(row),
+    });
+
+    expect(await relay.drainOnce()).toBe(2);
+    let poison = await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } });
+    expect(poison).toMatchObject({ attempts: 1, publishedAt: null, parkedAt: null });
+    expect(poison.lastError).toMatch(/no stream captures this subject/);
+    expect(relay.parkedCount).toBe(0);
+
+    // Each later pass in which a row behind it is published counts one more refusal.
+    for (const attempt of [2, 3]) {
+      await append(prefix, orgUpdated());
+      expect(await relay.drainOnce()).toBe(1);
+      poison = await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } });
+      expect(poison.attempts).toBe(attempt);
+    }
+    expect(poison.publishedAt).toBeNull();
+    expect(poison.parkedAt).toBeInstanceOf(Date);
+    expect(relay.parkedCount).toBe(1);
+    expect(parked).toEqual([
+      {
+        id: poisonId,
+        subject: poison.subject,
+        type: "organization.updated",
+        attempts: 3,
+        lastError: poison.lastError,
+      },
+    ]);
+    const alerts = logger.entries.filter((e) => "alert" in e.obj);
+    expect(alerts).toEqual([
+      {
+        level: "error",
+        obj: expect.objectContaining({ alert: "outbox_row_parked", outboxId: poisonId, type: "organization.updated" }),
+        msg: expect.stringMatching(/parked/),
+      },
+    ]);
+    expect(JSON.stringify(logger.entries)).not.toContain(PAYLOAD_MARKER);
+
+    // Parked means never claimed again, by this relay or any other.
+    await append(prefix, orgUpdated());
+    const other = new OutboxRelay({ db, link, subjectPrefix: prefix, maxAttempts: 3 });
+    expect(await other.drainOnce()).toBe(1);
+    expect(await relay.drainOnce()).toBe(0);
+    expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } })).toEqual(poison);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(5);
+  });
+
+  it("keeps going past more refused rows than fit in one batch", async () => {
+    const { prefix } = await freshStream();
+    const poisonIds = [await appendUnroutable(prefix), await appendUnroutable(prefix), await appendUnroutable(prefix)];
+    const good = await append(prefix, orgUpdated(), orgUpdated());
+    const relay = new OutboxRelay({ db, link, subjectPrefix: prefix, batchSize: 2 });
+    expect(await relay.drainOnce()).toBe(2);
+    const rows = await db.outboxEvent.findMany({ where: { id: { in: [...poisonIds, ...good] } } });
+    expect(rows.filter((r) => r.publishedAt !== null).map((r) => r.id)).toEqual(expect.arrayContaining(good));
+    // Every refused row came before a publish that worked: each refusal counted once.
+    expect(rows.filter((r) => poisonIds.includes(r.id)).map((r) => r.attempts)).toEqual([1, 1, 1]);
+  });
+
+  it("counts nothing when NATS refuses every row (here: the stream is missing), so good rows are never parked", async () => {
+    const prefix = uniq("nostream");
+    prefixes.push(prefix);
+    const ids = await append(prefix, orgUpdated(), orgDeleted());
+    const logger = memoryLogger();
+    const relay = new OutboxRelay({ db, link, logger, subjectPrefix: prefix, maxAttempts: 2 });
+    for (let pass = 0; pass < 5; pass++) expect(await relay.drainOnce()).toBe(0);
+
+    const rows = await db.outboxEvent.findMany({ where: { id: { in: ids } } });
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row).toMatchObject({ attempts: 0, parkedAt: null, publishedAt: null });
+      expect(row.lastError).toMatch(/no stream captures this subject/);
+    }
+    expect(relay.parkedCount).toBe(0);
+    expect(logger.entries.filter((e) => e.level === "error")).toEqual([]);
+
+    // The stream appears (say the on-connect hook recreated it): everything goes out.
+    const stream = prefix.toUpperCase();
+    streams.push(stream);
+    await ensureStream(jsm, { name: stream, subjects: [organizationSubjects(prefix)] });
+    expect(await relay.drainOnce()).toBe(2);
+  });
+
+  it("publishes a row committed behind a refused one at once on kick(), without waiting out a backoff", async () => {
+    const { prefix } = await freshStream();
+    const poisonId = await appendUnroutable(prefix);
+    // A long poll interval: only the kick can explain a prompt publish.
+    const relay = new OutboxRelay({ db, link, subjectPrefix: prefix, pollIntervalMs: 5_000, maxAttempts: 2 });
+    relay.start();
+    running.push(relay);
+    // The first pass finds only the refused row and backs off.
+    await waitFor(
+      "the first refusal",
+      async () => (await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } })).lastError,
+    );
+
+    for (const attempts of [1, 2]) {
+      const [id] = await append(prefix, orgUpdated());
+      relay.kick();
+      await waitFor(
+        "the row behind it published",
+        async () => (await db.outboxEvent.findUniqueOrThrow({ where: { id } })).publishedAt,
+        2_000,
+      );
+      await waitFor(
+        `refusal ${attempts} counted`,
+        async () => (await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } })).attempts === attempts,
+        2_000,
+      );
+    }
+    expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: poisonId } })).parkedAt).toBeInstanceOf(Date);
   });
 });

@@ -7,6 +7,10 @@ import Value from "typebox/value";
  * The README's configuration table mirrors this schema.
  */
 export const ConfigSchema = Type.Object({
+  /**
+   * Defaults to development for the other settings, but only an explicit `development` or `test` lets a
+   * service run without MASTER_KEY (see `loadConfig`).
+   */
   NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("test"), Type.Literal("production")], {
     default: "development",
   }),
@@ -51,6 +55,15 @@ export const ConfigSchema = Type.Object({
   SIGNING_KEY_ROTATION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
   SIGNING_KEY_PUBLISH_LEAD_SECONDS: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 120_000 }),
+  /** The bearer token `GET /metrics` requires (openssl rand -base64 32); unset, `/metrics` is not served. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  /**
+   * Banks that register themselves: `approval` waits for the platform owner, `open` (development) starts
+   * them Active, `closed` accepts only banks the platform owner creates.
+   */
+  BANK_REGISTRATION: Type.Union([Type.Literal("approval"), Type.Literal("open"), Type.Literal("closed")], {
+    default: "approval",
+  }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -58,7 +71,10 @@ type RawConfig = Static<typeof ConfigSchema>;
 export type Config = Omit<RawConfig, "MASTER_KEY"> & {
   /** Decoded master key (32 bytes). */
   MASTER_KEY: Buffer;
-  /** True when MASTER_KEY was not set and a development key was derived (never in production). */
+  /**
+   * True when MASTER_KEY was not set and the public development key is used: only with NODE_ENV set
+   * explicitly to development or test.
+   */
   usingDevelopmentMasterKey: boolean;
   trustProxy: boolean | string[];
 };
@@ -70,7 +86,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** A fixed, public development key, so a laptop needs no set-up; production refuses to run without its own. */
+/**
+ * A fixed, public development key, so a laptop needs no secret. Anyone can decrypt what it encrypts, so it
+ * is used only when NODE_ENV says development or test explicitly: a deployment that forgets NODE_ENV
+ * (which defaults to development) must not end up signing tokens with it.
+ */
 const DEVELOPMENT_MASTER_KEY = Buffer.from("ipaas-development-master-key-32b", "utf8");
 
 function parseTrustProxy(value: string): Config["trustProxy"] | null {
@@ -90,6 +110,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key];
     if (value !== undefined && value !== "") input[key] = value;
   }
+  // Before defaults are filled in (Value.Default writes into `input`): a default NODE_ENV says nothing.
+  const nodeEnvIsExplicit = input.NODE_ENV !== undefined;
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, input)) as Record<string, unknown>;
   // Checked one variable at a time so every bad one is named, with a message a person can act on.
   const problems: string[] = [];
@@ -112,6 +134,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (trustProxy === null) problems.push("TRUST_PROXY: must be false, true or a comma list of proxy addresses");
 
+  if (raw.MASTER_KEY === undefined && !nodeEnvIsExplicit)
+    problems.push(
+      "MASTER_KEY: required (openssl rand -base64 32). NODE_ENV is not set, so this may be a deployment: " +
+        "the public development key is used only when NODE_ENV=development or NODE_ENV=test is set explicitly " +
+        "(on a laptop: export NODE_ENV=development, or copy .env.example to .env)",
+    );
   if (raw.NODE_ENV === "production") {
     if (raw.MASTER_KEY === undefined) problems.push("MASTER_KEY: required in production (openssl rand -base64 32)");
     if (raw.SMS_PROVIDER === "dev")

@@ -10,6 +10,7 @@ export type IdPrefix =
   | "org"
   | "usr"
   | "rol"
+  | "scp"
   | "mod"
   | "perm"
   | "cred"

@@ -1,4 +1,5 @@
 export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
+export { bearerToken } from "./bearer";
 export { type Config, ConfigError, ConfigSchema, loadConfig } from "./config";
 export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
 export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
@@ -12,6 +13,7 @@ export {
   ProblemSchema,
 } from "./errors";
 export { type IdPrefix, newId } from "./ids";
+export { issuedBefore, waitPastCutoff } from "./keys/cutoff";
 export { type SigningKeysOptions, signingKeysPlugin } from "./keys/plugin";
 export { type LoadedKey, type SigningKeyPolicy, SigningKeyStore } from "./keys/signing-keys";
 export {
@@ -29,5 +31,5 @@ export { type CheckResult, Readiness, type ReadinessCheck } from "./plugins/heal
 export { type PlatformOptions, platformPlugin } from "./plugins/platform";
 export { sendProblem, toProblemError } from "./plugins/problems";
 export { type ServiceBaseOptions, serviceBasePlugin } from "./plugins/service-base";
-export { type RunOptions, runService } from "./run";
+export { loadDotEnv, type RunOptions, runService } from "./run";
 export { serverOptions } from "./server-options";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Fastify, { type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from "fastify";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { serverOptions } from "./server-options";
 
@@ -49,11 +49,10 @@ export async function runService(options: RunOptions): Promise<void> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
+  // Before anything is encrypted or signed, so the warning precedes the first use of the key.
+  if (config.usingDevelopmentMasterKey) warnDevelopmentMasterKey(app.log, config);
   try {
     await app.register(options.app, { config });
-    if (config.usingDevelopmentMasterKey) {
-      app.log.warn("MASTER_KEY is not set: using the public development key (refused in production)");
-    }
     await app.listen({ host: config.HOST, port: options.port(config) });
   } catch (error) {
     app.log.fatal({ err: error }, "could not start");
@@ -63,10 +62,23 @@ export async function runService(options: RunOptions): Promise<void> {
 }
 
 /**
+ * Says, loudly, that secrets are encrypted and tokens signed under a key anyone can read. Also on stderr
+ * when LOG_LEVEL hides warnings, so that no log setting can silence it.
+ */
+function warnDevelopmentMasterKey(log: FastifyBaseLogger, config: Config): void {
+  const message =
+    `MASTER_KEY is not set: using the PUBLIC development master key (NODE_ENV=${config.NODE_ENV}). ` +
+    "Anyone can decrypt the signing keys, TOTP secrets and personal data it protects and forge tokens. " +
+    "Never run this outside a laptop or a test; set MASTER_KEY (openssl rand -base64 32) anywhere else.";
+  log.warn({ alert: "development_master_key", nodeEnv: config.NODE_ENV }, message);
+  if (["fatal", "error", "silent"].includes(config.LOG_LEVEL)) process.stderr.write(`WARNING: ${message}\n`);
+}
+
+/**
  * Reads the nearest `.env` (service folder or repository root) without overriding the real environment.
  * `ENV_FILE` names another file, or `none` to read none.
  */
-function loadDotEnv(): void {
+export function loadDotEnv(): void {
   const named = process.env.ENV_FILE;
   if (named === "none") return;
   if (named) {

@@ -14,8 +14,8 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe("configuration", () => {
-  it("starts a developer's laptop with defaults and the development master key", () => {
-    const config = loadConfig({});
+  it("starts a developer's laptop (NODE_ENV=development) with defaults and the development master key", () => {
+    const config = loadConfig({ NODE_ENV: "development" });
     expect(config.DASHBOARD_AUTH_PORT).toBe(7005);
     expect(config.API_AUTH_PORT).toBe(7006);
     expect(config.usingDevelopmentMasterKey).toBe(true);
@@ -23,8 +23,35 @@ describe("configuration", () => {
     expect(config.trustProxy).toBe(false);
   });
 
+  // Regression: NODE_ENV defaulted to development, so a deployment that forgot it ran on the public key.
+  it("refuses to start without MASTER_KEY when NODE_ENV is not set, saying what to do", () => {
+    const unset: Array<Record<string, string>> = [{}, { NODE_ENV: "" }, { NODE_ENV: "", MASTER_KEY: "" }];
+    for (const env of unset) {
+      const problems = problemsOf(env);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^MASTER_KEY: required \(openssl rand -base64 32\)/);
+      expect(problems[0]).toContain("NODE_ENV=development or NODE_ENV=test");
+    }
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    // Its own key is all a deployment needs to start without NODE_ENV.
+    expect(loadConfig({ MASTER_KEY: KEY }).usingDevelopmentMasterKey).toBe(false);
+  });
+
+  it("uses the development master key only when NODE_ENV is explicitly development or test", () => {
+    for (const NODE_ENV of ["development", "test"]) {
+      const config = loadConfig({ NODE_ENV });
+      expect(config.NODE_ENV).toBe(NODE_ENV);
+      expect(config.usingDevelopmentMasterKey).toBe(true);
+    }
+    // A value that is not one of the three (a typo, a "staging") is refused outright.
+    for (const NODE_ENV of ["staging", "Development", "prod"])
+      expect(problemsOf({ NODE_ENV })).toEqual(["NODE_ENV: must be one of development, test, production"]);
+  });
+
   it("converts and validates types, naming each bad variable", () => {
-    expect(loadConfig({ DASHBOARD_AUTH_PORT: "8080", MIGRATE_ON_START: "false" })).toMatchObject({
+    expect(
+      loadConfig({ NODE_ENV: "development", DASHBOARD_AUTH_PORT: "8080", MIGRATE_ON_START: "false" }),
+    ).toMatchObject({
       DASHBOARD_AUTH_PORT: 8080,
       MIGRATE_ON_START: false,
     });
@@ -64,5 +91,16 @@ describe("configuration", () => {
       TRUST_PROXY: "true",
     });
     expect(problems).toEqual([expect.stringMatching(/^TRUST_PROXY:/)]);
+  });
+});
+
+describe("METRICS_TOKEN", () => {
+  it("is optional, and at least 32 characters when set", () => {
+    expect(loadConfig({ NODE_ENV: "test" }).METRICS_TOKEN).toBeUndefined();
+    const token = "m".repeat(32);
+    expect(loadConfig({ NODE_ENV: "test", METRICS_TOKEN: token }).METRICS_TOKEN).toBe(token);
+    expect(problemsOf({ NODE_ENV: "test", METRICS_TOKEN: "short-token" })).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: /),
+    ]);
   });
 });

@@ -1,11 +1,11 @@
-import { createHmac, createPrivateKey, generateKeyPairSync } from "node:crypto";
+import { createHmac, createPrivateKey, generateKeyPairSync, sign as signEd25519 } from "node:crypto";
 import { createDb, type Db } from "@ipaas/db";
 import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MasterKey } from "../src/crypto";
 import { newId } from "../src/ids";
 import { SigningKeyStore } from "../src/keys/signing-keys";
-import { InvalidTokenError, TokenService } from "../src/keys/tokens";
+import { InvalidTokenError, MAX_CLOCK_SKEW_SECONDS, TokenService } from "../src/keys/tokens";
 
 const ISSUER = "http://issuer.test";
 const masterKey = new MasterKey(Buffer.alloc(32, 9));
@@ -200,6 +200,50 @@ describe("signing keys and tokens", () => {
         .sign(signing.privateKey);
       expect(await reason(future)).toBe("not yet valid");
       expect(await reason("not.a.jwt")).toBe("malformed");
+    });
+
+    // Regression: a token signed with the service's key was accepted with any iat and any lifetime, so one
+    // minted far ahead (or for years) stayed valid as long as its signer liked.
+    describe("iat in the future and lifetimes longer than the service gives", () => {
+      /** Signed with the service's own signing key: only the claims are wrong. */
+      const forge = (times: { iat: number; exp: number }) => {
+        const signing = keys.signingKey();
+        return new SignJWT({ ...claims(), ...times })
+          .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: signing.kid })
+          .sign(signing.privateKey);
+      };
+      const now = () => Math.floor(Date.now() / 1000);
+
+      it("refuses an iat beyond the clock skew, and accepts one within it", async () => {
+        expect(await reason(await forge({ iat: now() + 600, exp: now() + 660 }))).toBe("issued in the future");
+        const skew = MAX_CLOCK_SKEW_SECONDS;
+        expect(await reason(await forge({ iat: now() + skew + 5, exp: now() + skew + 65 }))).toBe(
+          "issued in the future",
+        );
+        expect(await reason(await forge({ iat: now() + skew - 5, exp: now() + skew + 55 }))).toBe("accepted");
+      });
+
+      it("refuses a lifetime longer than maxTokenTtlSeconds, and accepts exactly that long", async () => {
+        const max = policy.maxTokenTtlSeconds;
+        expect(await reason(await forge({ iat: now(), exp: now() + max + 60 }))).toBe("lifetime too long");
+        expect(await reason(await forge({ iat: now() - 60, exp: now() + max }))).toBe("lifetime too long");
+        expect(await reason(await forge({ iat: now(), exp: now() + max }))).toBe("accepted");
+      });
+
+      it("refuses an iat that is not a number", async () => {
+        // Signed by hand: jose will not put a string in iat.
+        const signing = keys.signingKey();
+        const signed = `${b64({ alg: "EdDSA", typ: "at+jwt", kid: signing.kid })}.${b64({ ...claims(), iat: String(now()) })}`;
+        const signature = signEd25519(null, Buffer.from(signed), signing.privateKey).toString("base64url");
+        expect(await reason(`${signed}.${signature}`)).toBe("malformed");
+      });
+
+      it("never signs a token longer-lived than maxTokenTtlSeconds", () => {
+        const sign = (ttlSeconds: number) =>
+          tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds });
+        expect(() => sign(policy.maxTokenTtlSeconds + 1)).toThrow(/maxTokenTtlSeconds/);
+        expect(() => sign(policy.maxTokenTtlSeconds)).not.toThrow();
+      });
     });
   });
 });

@@ -95,6 +95,48 @@ describe("POST /v1/auth/introspect", () => {
     });
   });
 
+  // Regression: a scope removed from the organization stayed active in every token already issued with it,
+  // until those tokens expired.
+  describe("scopes withdrawn from the organization", () => {
+    /** Changes the organization's scopes as the dashboard does (a new version), and drops the cached client. */
+    async function setOrganizationScopes(organizationId: string, scopes: string[]) {
+      await app.db.tenant.update({ where: { id: organizationId }, data: { scopes, version: { increment: 1 } } });
+      app.clients.invalidateOrganization(organizationId);
+    }
+
+    it("answers only the token's scopes that the organization still holds", async () => {
+      const org = await newOrganization(app, { scopes: ["read_bills", "read_packs"] });
+      const token = await tokenFor(app, org, { scope: "read_bills read_packs" });
+      expect((await introspect(app, org, token)).json()).toMatchObject({
+        active: true,
+        scope: "read_bills read_packs",
+      });
+
+      await setOrganizationScopes(org.id, ["read_bills"]);
+      const res = await introspect(app, org, token);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ active: true, scope: "read_bills", client_id: org.clientKey, sub: org.id });
+    });
+
+    it("never widens a token with a scope the organization gained after it was issued", async () => {
+      const org = await newOrganization(app, { scopes: ["read_bills"] });
+      const token = await tokenFor(app, org);
+      await setOrganizationScopes(org.id, ["read_bills", "read_packs"]);
+      expect((await introspect(app, org, token)).json()).toMatchObject({ active: true, scope: "read_bills" });
+    });
+
+    it("says inactive once the organization holds none of the token's scopes", async () => {
+      const org = await newOrganization(app, { scopes: ["read_bills", "read_packs"] });
+      const token = await tokenFor(app, org, { scope: "read_bills read_packs" });
+      const other = await tokenFor(app, org, { scope: "read_packs" });
+
+      await setOrganizationScopes(org.id, ["read_bills"]);
+      await expectInactive(org, other);
+      await setOrganizationScopes(org.id, []);
+      await expectInactive(org, token);
+    });
+  });
+
   describe("errors", () => {
     it("refuses an unauthenticated caller with 401 invalid_client", async () => {
       const org = await newOrganization(app);

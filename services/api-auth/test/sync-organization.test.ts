@@ -72,6 +72,29 @@ describe("organization changes reaching every api-auth instance", () => {
     }
   });
 
+  it("answers a pending organization invalid_client until it is approved, then grants tokens (review finding 1)", async () => {
+    const admin = await organizationAdmin(world.dashboard);
+    const orgId = admin.org.orgId;
+    const client: Client = { clientKey: admin.org.clientKey, clientSecret: admin.org.clientSecret };
+    // As if it had registered under a bank that approves its organizations.
+    await world.dashboard.db.tenant.update({ where: { id: orgId }, data: { status: "PENDING" } });
+    for (const app of apps()) {
+      const refused = await requestToken(app, client);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error).toBe("invalid_client");
+    }
+
+    const approved = await as(world.dashboard, owner.token).post(`/v1/organizations/${orgId}/approve`);
+    expect(approved.statusCode).toBe(200);
+    const version = await organizationVersion(orgId);
+    await untilEveryInstanceApplied(
+      world,
+      "the approval",
+      organizationEventApplied(orgId, "organization.updated", version),
+    );
+    for (const app of apps()) expect((await requestToken(app, client)).statusCode).toBe(200);
+  });
+
   it("refuses a suspended organization at the token endpoint and makes its tokens inactive", async () => {
     const { orgId, client } = await newOrganization();
     const tokens = await everyInstance((app) => tokenFor(app, client));

@@ -1,10 +1,11 @@
 // The token endpoint against a hostile or careless caller: encodings, enumeration, unusable
-// organizations, secret rotation and what reaches the logs.
+// organizations, secret rotation and what reaches the logs; introspection of tokens with impossible times.
 import { hashClientSecret } from "@ipaas/service-kit";
 import { LogCapture } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basic, buildApiAuth, FORM, form, formEncode, newOrganization, requestToken } from "./helpers";
+import { basic, buildApiAuth, FORM, form, formEncode, introspect, newOrganization, requestToken } from "./helpers";
 
 describe("POST /v1/auth/token security", () => {
   let app: FastifyInstance;
@@ -153,6 +154,56 @@ describe("POST /v1/auth/token security", () => {
       await rotate(org.id, null);
       expect((await requestToken(app, org)).statusCode).toBe(401);
     });
+  });
+});
+
+// Regression: introspection called a token active whatever its iat and lifetime, so a token signed with this
+// service's key could be dated ahead or given years of life.
+describe("introspection of tokens with this service's signature but impossible times", () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildApiAuth();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** Exactly the claims api-auth gives this client, with the chosen times, signed with api-auth's own key. */
+  async function forge(org: { id: string; clientKey: string }, times: { iat: number; exp: number }) {
+    const key = app.signingKeys.signingKey();
+    return new SignJWT({
+      iss: app.config.API_AUTH_ISSUER,
+      sub: org.id,
+      aud: app.config.API_TOKEN_AUDIENCE,
+      client_id: org.clientKey,
+      scope: "read_bills",
+      jti: `jti_forged_${crypto.randomUUID()}`,
+      ...times,
+    })
+      .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: key.kid })
+      .sign(key.privateKey);
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+  const ttl = () => app.config.API_TOKEN_TTL_SECONDS;
+
+  it("answers active for a forged token with the times api-auth gives (so the refusals below mean something)", async () => {
+    const org = await newOrganization(app);
+    const res = await introspect(app, org, await forge(org, { iat: now(), exp: now() + ttl() }));
+    expect(res.json()).toMatchObject({ active: true, scope: "read_bills" });
+  });
+
+  it("answers only active: false for a token issued in the future", async () => {
+    const org = await newOrganization(app);
+    const res = await introspect(app, org, await forge(org, { iat: now() + 600, exp: now() + 600 + ttl() }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ active: false });
+  });
+
+  it("answers only active: false for a token that lives longer than api-auth's tokens", async () => {
+    const org = await newOrganization(app);
+    const res = await introspect(app, org, await forge(org, { iat: now(), exp: now() + ttl() + 60 }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ active: false });
   });
 });
 

@@ -3,6 +3,7 @@ import type { Config } from "@ipaas/service-kit";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { SETUP_TOKEN } from "./domain/login";
 import { accessPlugin } from "./plugins/access";
 import { identityPlugin } from "./plugins/identity";
 import { mailerPlugin } from "./plugins/mailer";
@@ -23,7 +24,8 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
     config,
     service: SERVICE,
     issuer: config.DASHBOARD_AUTH_ISSUER,
-    maxTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    // Access tokens, and the two-factor set-up token that may outlive a short access-token setting.
+    maxTokenTtlSeconds: Math.max(config.ACCESS_TOKEN_TTL_SECONDS, SETUP_TOKEN.ttlSeconds),
     openapi: {
       title: "IPaaS dashboard-auth",
       description: "Registration and login (with mandatory TOTP) for banks, organizations and the platform owner.",

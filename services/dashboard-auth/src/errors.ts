@@ -24,4 +24,8 @@ export const { catalogue: errorCatalogue, fail } = defineErrorCodes({
   ROLE_TAKEN: { status: 409, title: "A role with this name exists" },
   SYSTEM_MODULE: { status: 409, title: "The platform's own modules cannot be deleted" },
   MODULE_TAKEN: { status: 409, title: "A module with this name exists" },
+  REGISTRATION_CLOSED: { status: 403, title: "Banks are onboarded by the platform owner; self-registration is closed" },
+  SCOPES_NOT_ALLOWED: { status: 400, title: "Some scopes are not allowed here" },
+  SCOPE_TAKEN: { status: 409, title: "A scope with this name exists" },
+  NOT_PENDING: { status: 409, title: "This tenant is not waiting for approval" },
 });

@@ -110,17 +110,73 @@ describe("authorization: security", () => {
     expect((await api.put("/v1/organizations", { scopes: ["read_bills", "payments:write"] })).statusCode).toBe(403);
     expect((await api.put("/v1/organizations", { status: "Suspended" })).statusCode).toBe(403);
     const owner = await platformOwner(app);
-    const granted = await as(app, owner.token).put(`/v1/organizations?org_id=${orgA.org.orgId}`, {
-      scopes: ["read_bills", "payments:write"],
+    const widen = () =>
+      as(app, owner.token).put(`/v1/organizations?org_id=${orgA.org.orgId}`, {
+        scopes: ["read_bills", "payments:write"],
+      });
+    // Not even the platform owner grants a scope outside the catalogue (review finding 1).
+    const outside = await widen();
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json()).toMatchObject({
+      code: "SCOPES_NOT_ALLOWED",
+      detail: expect.stringContaining("payments:write"),
     });
-    expect(granted.statusCode).toBe(200);
+    const added = await as(app, owner.token).post("/v1/scopes", { name: "payments:write", description: "Pay bills" });
+    expect(added.statusCode).toBe(201);
+    expect((await widen()).statusCode).toBe(200);
+  });
+
+  it("lets only a strictly higher rank change a user: equal-rank admins cannot strip, disable or delete each other (finding 5)", async () => {
+    const powers = [grant("users", "rud")];
+    const first = await memberOf(app, orgA.token, { permissions: powers });
+    const second = await memberOf(app, orgA.token, { permissions: powers });
+    const api = as(app, first.token);
+    for (const change of [{ permissions: [] }, { status: "Disabled" }]) {
+      const res = await api.put(`/v1/users/${second.userId}`, change);
+      expect(res.statusCode).toBe(403);
+    }
+    expect((await api.delete(`/v1/users?user_id=${second.userId}`)).statusCode).toBe(403);
+    const untouched = await app.db.user.findUniqueOrThrow({
+      where: { id: second.userId },
+      include: { permissions: true },
+    });
+    expect(untouched.status).toBe("ACTIVE");
+    expect(untouched.deletedAt).toBeNull();
+    expect(untouched.permissions).toHaveLength(1);
+  });
+
+  it("lets nobody take away a grant they do not hold themselves (finding 5)", async () => {
+    await as(app, orgA.token).post("/v1/roles", { role: `Clerk ${Date.now()}` });
+    const roles = (await as(app, orgA.token).get("/v1/roles")).json() as Array<{ id: string; role: string }>;
+    const clerk = roles.find((r) => r.role.startsWith("Clerk"))?.role ?? "";
+    const deputy = await memberOf(app, orgA.token, { permissions: [grant("users", "ru")] });
+    const clerkUser = await memberOf(app, orgA.token, {
+      roleName: clerk,
+      permissions: [grant("users", "r"), grant("roles", "rcud")],
+    });
+    const api = as(app, deputy.token);
+    // Dropping roles:rcud, which the deputy does not hold, is refused; keeping it is allowed.
+    const strip = await api.put(`/v1/users/${clerkUser.userId}`, { permissions: [grant("users", "r")] });
+    expect(strip.statusCode).toBe(403);
+    const keep = await api.put(`/v1/users/${clerkUser.userId}`, { permissions: [grant("roles", "rcud")] });
+    expect(keep.statusCode).toBe(200);
   });
 
   it("applies a permission revocation to tokens already issued", async () => {
     const reader = await memberOf(app, orgA.token, { permissions: [grant("users", "r")] });
     expect((await as(app, reader.token).get("/v1/users")).statusCode).toBe(200);
     await as(app, orgA.token).put(`/v1/users/${reader.userId}`, { permissions: [] });
-    const after = await as(app, reader.token).get("/v1/users");
+    // The token issued before the change carries the old permissions: it is refused outright (finding 7).
+    const stale = await as(app, reader.token).get("/v1/users");
+    expect(stale.statusCode).toBe(401);
+    const refreshed = await post(app, "/v1/auth/refresh", { refreshToken: reader.refreshToken });
+    expect(refreshed.statusCode).toBe(200);
+    const fresh = refreshed.json() as { token: string };
+    const claims = JSON.parse(Buffer.from(fresh.token.split(".")[1] ?? "", "base64url").toString()) as {
+      permissions: unknown[];
+    };
+    expect(claims.permissions).toEqual([]);
+    const after = await as(app, fresh.token).get("/v1/users");
     expect(after.statusCode).toBe(403);
     const denied = await app.db.auditEvent.findFirst({ where: { actorId: reader.userId, action: "authz.denied" } });
     expect(denied?.details).toMatchObject({ module: "users", action: "read" });

@@ -1,6 +1,7 @@
 // The dashboard-auth test harness: an app against the run's database, a real SMTP server, an
 // independent TOTP generator, and factories that go through the HTTP API like a dashboard would.
 import { createHmac } from "node:crypto";
+import { createTestDatabase } from "@ipaas/db/testing";
 import { newId } from "@ipaas/service-kit";
 import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -69,9 +70,27 @@ export class SmtpSink {
   }
 }
 
+/** Banks that register themselves start Active here, as in development; onboarding tests set `approval`. */
 export async function buildDashboard(overrides: Record<string, string> = {}, logs?: LogCapture) {
-  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", ...overrides });
+  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", BANK_REGISTRATION: "open", ...overrides });
   return buildTestApp(SERVICE, app, config, logs);
+}
+
+/**
+ * A dashboard on a database of its own, for tests that change what is global to the platform (the module
+ * or scope catalogue): a module created or a scope removed in the run's shared database would reach into
+ * every other test file's tenants.
+ */
+export async function isolatedDashboard(prefix: string, overrides: Record<string, string> = {}) {
+  const database = await createTestDatabase({ prefix });
+  const app = await buildDashboard({ DATABASE_URL: database.url, ...overrides });
+  return {
+    app,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
 }
 
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) written here from the RFC, independent of the service's library. */
@@ -126,7 +145,11 @@ export async function registerBank(app: FastifyInstance, overrides: Record<strin
     ...overrides,
   });
   if (res.statusCode !== 201) throw new Error(`bank registration failed: ${res.body}`);
-  return res.json() as { bankId: string; email: string; userId: string; roleId: string };
+  const bank = res.json() as { bankId: string; email: string; userId: string; roleId: string; status: string };
+  // Most tests need organizations that work at once. Set in the database: through the API it takes the
+  // bank's admin signed in with 2FA, which the onboarding tests do.
+  await app.db.tenant.update({ where: { id: bank.bankId }, data: { organizationSelfRegistration: true } });
+  return bank;
 }
 
 export async function registerOrganization(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
@@ -282,6 +305,19 @@ export async function memberOf(
   const loginPath = created.org_id.startsWith("bnk_") ? "/v1/auth/banks/login" : "/v1/auth/login";
   const session = await enrolAndLogin(app, memberEmail, PASSWORD, loginPath);
   return { ...session, userId: created.user_id, tenantId: created.org_id, email: memberEmail, roleId: role.id };
+}
+
+/**
+ * Exchanges a session's refresh token for a new pair, in place, as a dashboard does when a change to the
+ * user's claims (role, permissions, name, the module list) has made its access token stale.
+ */
+export async function refreshSession(app: FastifyInstance, session: { token: string; refreshToken: string }) {
+  const res = await post(app, "/v1/auth/refresh", { refreshToken: session.refreshToken });
+  if (res.statusCode !== 200) throw new Error(`refresh failed: ${res.body}`);
+  const next = res.json() as { token: string; refreshToken: string };
+  session.token = next.token;
+  session.refreshToken = next.refreshToken;
+  return session;
 }
 
 export function as(app: FastifyInstance, token: string) {

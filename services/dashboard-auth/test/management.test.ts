@@ -5,11 +5,13 @@ import {
   buildDashboard,
   email,
   grant,
+  isolatedDashboard,
   memberOf,
   organizationAdmin,
   PASSWORD,
   platformOwner,
   post,
+  refreshSession,
 } from "./harness";
 
 describe("users, roles, modules and organizations (the seed's examples)", () => {
@@ -67,15 +69,23 @@ describe("users, roles, modules and organizations (the seed's examples)", () => 
 
     const renamed = await api.put("/v1/users", { name: "Dario" });
     expect(renamed.json()).toEqual({ message: "User updated successfully" });
-    const profile = (await api.get("/v1/users/profile")).json();
+    // The name is a claim: the token that carried the old one is stale now, and a refresh brings the new.
+    expect((await api.get("/v1/users/profile")).statusCode).toBe(401);
+    await refreshSession(app, admin);
+    const claims = JSON.parse(Buffer.from(admin.token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims.name).toBe("Dario");
+    const profileResponse = await as(app, admin.token).get("/v1/users/profile");
+    // Personal data: no cache may keep it (finding 13).
+    expect(profileResponse.headers["cache-control"]).toBe("no-store");
+    const profile = profileResponse.json();
     expect(profile).toMatchObject({ name: "Dario", role: "Super Admin", org_id: admin.org.orgId });
     expect(profile.permission.map((p: { slug: string }) => p.slug)).toEqual(
       expect.arrayContaining(["users", "roles", "organizations"]),
     );
 
-    const removed = await api.delete(`/v1/users?user_id=${body.user_id}`);
+    const removed = await as(app, admin.token).delete(`/v1/users?user_id=${body.user_id}`);
     expect(removed.json()).toEqual({ message: `User(s) with id: ${body.user_id} deleted successfully` });
-    expect((await api.get(`/v1/users/${body.user_id}`)).statusCode).toBe(404);
+    expect((await as(app, admin.token).get(`/v1/users/${body.user_id}`)).statusCode).toBe(404);
     expect((await app.db.user.findUniqueOrThrow({ where: { id: body.user_id } })).deletedAt).not.toBeNull();
   });
 
@@ -123,10 +133,29 @@ describe("users, roles, modules and organizations (the seed's examples)", () => 
   });
 
   it("lets only the platform owner manage the module catalogue; slugs are what permissions name", async () => {
+    // The catalogue is global: changing it makes every head user's token stale, so this runs apart.
+    const own = await isolatedDashboard("ipaas_modules");
+    try {
+      await manageModules(own.app);
+    } finally {
+      await own.close();
+    }
+  });
+
+  async function manageModules(app: FastifyInstance) {
+    const admin = await organizationAdmin(app);
     const owner = await platformOwner(app);
-    const api = as(app, owner.token);
+    let api = as(app, owner.token);
     const created = await api.post("/v1/modules", { module: `Refund ${Date.now()}` });
     expect(created.statusCode).toBe(201);
+    // Head users hold every module, so their tokens' permission lists just changed (finding 7).
+    expect((await api.get("/v1/modules")).statusCode).toBe(401);
+    expect((await as(app, admin.token).get("/v1/modules")).statusCode).toBe(401);
+    await refreshSession(app, owner);
+    await refreshSession(app, admin);
+    const claims = JSON.parse(Buffer.from(admin.token.split(".")[1] ?? "", "base64url").toString());
+    expect(claims.permissions.map((p: { slug: string }) => p.slug)).toContain(created.json().slug);
+    api = as(app, owner.token);
     const module = created.json();
     expect(module).toMatchObject({ message: "Module added successfully", slug: expect.stringMatching(/^refund-\d+$/) });
     expect((await api.get("/v1/modules")).json().map((m: { id: string }) => m.id)).toContain(module.id);
@@ -144,8 +173,9 @@ describe("users, roles, modules and organizations (the seed's examples)", () => 
 
     const removed = await api.delete(`/v1/modules?id=${module.id}`);
     expect(removed.json()).toEqual({ message: `Module with id(s): ${module.id} deleted successfully` });
-    expect((await api.get(`/v1/modules/${module.id}`)).statusCode).toBe(404);
-  });
+    await refreshSession(app, owner);
+    expect((await as(app, owner.token).get(`/v1/modules/${module.id}`)).statusCode).toBe(404);
+  }
 
   it("shows the organization without any secret, and updates it", async () => {
     const api = as(app, admin.token);

@@ -121,15 +121,32 @@ describe("registration", () => {
       };
     }
 
-    it("refuses a duplicate email with 409 naming the field", async () => {
-      const org = await registerOrganization(app);
-      const again = await fieldsOf(
-        { bankName: "B", branch: "b", name: "N", email: org.email.toUpperCase(), password: PASSWORD, address: {} },
+    it("refuses an address key longer than 40 characters (review finding 13)", async () => {
+      const res = await fieldsOf(
+        {
+          bankName: "B",
+          branch: "b",
+          name: "N",
+          email: email(),
+          password: PASSWORD,
+          address: { ["k".repeat(41)]: "x" },
+        },
         "/v1/auth/banks/register",
       );
-      expect(again.status).toBe(409);
-      expect(again.body.code).toBe("EMAIL_TAKEN");
-      expect(again.fields).toEqual(["email"]);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe("VALIDATION_FAILED");
+      const ok = await fieldsOf(
+        {
+          bankName: "B",
+          branch: "b",
+          name: "N",
+          email: email(),
+          password: PASSWORD,
+          address: { ["k".repeat(40)]: "x" },
+        },
+        "/v1/auth/banks/register",
+      );
+      expect(ok.status).toBe(201);
     });
 
     it("refuses an unknown bank, naming bankId", async () => {

@@ -83,6 +83,14 @@ export class SigningKeyStore {
     return kid;
   }
 
+  /**
+   * The longest lifetime of any token this service signs. The token service refuses to sign or accept a
+   * longer one, so no token it honours can outlive its key's place in the JWKS.
+   */
+  get maxTokenTtlSeconds(): number {
+    return this.policy.maxTokenTtlSeconds;
+  }
+
   /** Re-reads the keys (other instances may have rotated). */
   async reload(): Promise<void> {
     this.#keys = await this.#load(this.db);

@@ -57,6 +57,12 @@ const FAILURE_REASONS: Record<string, string> = {
   FAST_JWT_MALFORMED: "malformed",
 };
 const RESERVED = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]);
+/**
+ * How far in the future a token's `iat` may be: instances' clocks differ by a little, never by more. A later
+ * `iat` means a forged or broken token, and one with a far-future `iat` and `exp` would stay valid for as
+ * long as its signer chose.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 type Signer = (payload: Record<string, unknown>) => string;
 type Verifier = (token: string) => { header: Record<string, unknown>; payload: Claims };
@@ -64,6 +70,9 @@ type Verifier = (token: string) => { header: Record<string, unknown>; payload: C
 /**
  * Signs and verifies this service's EdDSA JWTs. One signer and one verifier are built per key id and
  * token kind and then reused, so the hot path costs one Ed25519 operation.
+ *
+ * No token lives longer than the key store's `maxTokenTtlSeconds`: longer ones are neither signed nor
+ * accepted, so a token minted with a leaked or misused key cannot be given an arbitrary lifetime.
  */
 export class TokenService {
   readonly #signers = new Map<string, Signer>();
@@ -92,6 +101,10 @@ export class TokenService {
     for (const name of Object.keys(claims)) {
       if (RESERVED.has(name)) throw new Error(`claim ${name} is set by the token service`);
     }
+    if (options.ttlSeconds > this.keys.maxTokenTtlSeconds) {
+      // verify() would refuse such a token: the service's maxTokenTtlSeconds must cover every lifetime it issues.
+      throw new Error(`a ${options.ttlSeconds} s token exceeds ${this.keys.service}'s maxTokenTtlSeconds`);
+    }
     const iat = Math.floor(this.clock() / 1000);
     const exp = iat + options.ttlSeconds;
     const jti = newId("jti");
@@ -107,7 +120,10 @@ export class TokenService {
     return { token, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
   }
 
-  /** Verifies signature, issuer, expiry, kind and audience; throws InvalidTokenError with the reason. */
+  /**
+   * Verifies signature, issuer, expiry, kind, audience, that `iat` is not in the future and that the
+   * lifetime is one this service gives; throws InvalidTokenError with the reason.
+   */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedToken> {
     let header: Record<string, unknown>;
     try {
@@ -145,6 +161,14 @@ export class TokenService {
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!audiences.includes(options.audience)) throw new InvalidTokenError("wrong audience");
+    this.#checkLifetime(payload);
     return { claims: payload, typ, kid };
+  }
+
+  /** The verifier checks `exp` and `nbf`, not `iat`: a token must also be issued by now and live no longer than ours. */
+  #checkLifetime({ iat, exp }: Claims): void {
+    if (!Number.isFinite(iat) || !Number.isFinite(exp)) throw new InvalidTokenError("malformed");
+    if (iat > this.clock() / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new InvalidTokenError("issued in the future");
+    if (exp - iat > this.keys.maxTokenTtlSeconds) throw new InvalidTokenError("lifetime too long");
   }
 }

@@ -1,11 +1,16 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import Type from "typebox";
 
 export interface CheckResult {
   ok: boolean;
+  /**
+   * A fixed phrase ("connected", "unreachable"): readiness is public, so never an error message, host
+   * name or address. The reason for a failure belongs in the log.
+   */
   detail: string;
 }
+/** Resolves to the dependency's state; a check that throws is reported "unreachable" and its error logged. */
 export type ReadinessCheck = () => Promise<CheckResult> | CheckResult;
 
 /** What the service depends on; `/health/ready` runs every registered check. */
@@ -16,7 +21,10 @@ export class Readiness {
     this.#checks.set(name, check);
   }
 
-  async run(timeoutMs = 2_000): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
+  async run(
+    log: Pick<FastifyBaseLogger, "warn">,
+    timeoutMs = 2_000,
+  ): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
     const entries = await Promise.all(
       [...this.#checks].map(async ([name, check]) => {
         let timer: NodeJS.Timeout | undefined;
@@ -24,10 +32,11 @@ export class Readiness {
           timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
         });
         try {
-          const result = await Promise.race([Promise.resolve().then(check), timeout]);
-          return [name, result] as const;
+          const { ok, detail } = await Promise.race([Promise.resolve().then(check), timeout]);
+          return [name, { ok, detail }] as const;
         } catch (error) {
-          return [name, { ok: false, detail: (error as Error).message }] as const;
+          log.warn({ err: error, check: name }, "readiness check failed");
+          return [name, { ok: false, detail: "unreachable" }] as const;
         } finally {
           clearTimeout(timer);
         }
@@ -78,7 +87,8 @@ export const healthPlugin = fp(
         logLevel: "warn",
       },
       async (_request, reply) => {
-        const result = await app.readiness.run();
+        // The app's logger, not the request's: this route's logLevel would override LOG_LEVEL.
+        const result = await app.readiness.run(app.log);
         return reply
           .status(result.ok ? 200 : 503)
           .send({ status: result.ok ? "ready" : "not_ready", checks: result.checks });

@@ -41,7 +41,7 @@ export const platformPlugin = fp(
       reply.header("x-request-id", request.id);
     });
     await app.register(healthPlugin);
-    await app.register(metricsPlugin, { service: options.service });
+    await app.register(metricsPlugin, { service: options.service, token: options.config.METRICS_TOKEN });
   },
   { name: "platform" },
 );

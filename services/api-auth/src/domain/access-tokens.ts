@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "@ipaas/db";
-import { InvalidTokenError, type TokenService, writeAudit } from "@ipaas/service-kit";
+import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff, writeAudit } from "@ipaas/service-kit";
 import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
-import { type ClientRecord, issuedBeforeCutoff, organizationInGoodStanding } from "./clients";
+import { type ClientRecord, organizationInGoodStanding } from "./clients";
 
 /** The JOSE `typ` of partner access tokens (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -54,7 +53,8 @@ export class AccessTokens {
   }
 
   async issue(client: ClientRecord, scopes: readonly string[]): Promise<IssuedAccessToken> {
-    await this.#waitForCutoff(client);
+    // A token asked for just after a cut-off is signed once that second is over, not born inactive.
+    await waitPastCutoff(client.tokensNotBefore, this.#now);
     const scope = scopes.join(" ");
     const issued = this.deps.tokens.sign(
       { client_id: client.clientKey, scope },
@@ -72,13 +72,19 @@ export class AccessTokens {
    * RFC 7662 for the calling client: active only for a valid, unrevoked token that this same client was
    * issued, while its organization is in good standing and the token postdates the credential's
    * `tokensNotBefore`. Everything else is `{ active: false }`, without saying why.
+   *
+   * `scope` is what the token still grants: its scopes that the organization holds now (`caller` comes
+   * from the client cache, which organization events refresh), so a scope taken from the organization stops
+   * working at once rather than when its tokens expire. A token left with none of its scopes is inactive.
    */
   async introspect(token: string, caller: ClientRecord): Promise<Introspection> {
     const claims = await this.#ownClaims(token, caller);
     if (claims === null) return INACTIVE;
-    if (!organizationInGoodStanding(caller) || issuedBeforeCutoff(caller, claims.iat)) return INACTIVE;
+    if (!organizationInGoodStanding(caller) || issuedBefore(claims.iat, caller.tokensNotBefore)) return INACTIVE;
+    const scope = scopesStillGranted(claims.scope, caller.scopes);
+    if (scope === null) return INACTIVE;
     if (await isRevoked(this.deps.db, claims.jti)) return INACTIVE;
-    return { active: true, token_type: "Bearer", ...claims };
+    return { active: true, token_type: "Bearer", ...claims, scope };
   }
 
   /**
@@ -142,20 +148,15 @@ export class AccessTokens {
     }
     return { iss, sub, aud, client_id, scope, iat, exp, jti };
   }
+}
 
-  /**
-   * `iat` has one-second precision and a token from the cut-off's own second counts as issued before it;
-   * a token asked for just after a cut-off is therefore signed once that second is over, so it is not
-   * born inactive. The wait is under a second and only happens right after a revocation.
-   */
-  async #waitForCutoff(client: ClientRecord): Promise<void> {
-    const cutoff = client.tokensNotBefore?.getTime();
-    if (cutoff === undefined) return;
-    const firstUsableSecond = Math.ceil(cutoff / 1000) * 1000;
-    for (let attempts = 0; attempts < 3; attempts++) {
-      const wait = firstUsableSecond - this.#now();
-      if (wait <= 0 || wait > 1000) return;
-      await sleep(wait + 1);
-    }
-  }
+/**
+ * The token's scopes that the organization still holds, in the token's order, as a `scope` value; null
+ * when the token had scopes and the organization holds none of them any more.
+ */
+function scopesStillGranted(tokenScope: string, organizationScopes: readonly string[]): string | null {
+  const held = new Set(organizationScopes);
+  const granted = tokenScope.split(" ").filter((scope) => scope !== "");
+  const remaining = granted.filter((scope) => held.has(scope));
+  return granted.length > 0 && remaining.length === 0 ? null : remaining.join(" ");
 }

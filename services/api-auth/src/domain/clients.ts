@@ -16,7 +16,8 @@ export interface ClientRecord {
   /** Tenant.version: bumped by every change to status, scopes or name. */
   organizationVersion: number;
   scopes: readonly string[];
-  status: "ACTIVE" | "SUSPENDED";
+  /** PENDING: registered by itself and not yet approved by its bank or the platform owner. */
+  status: "ACTIVE" | "SUSPENDED" | "PENDING";
   deleted: boolean;
   /** Tokens issued before this instant are inactive. */
   tokensNotBefore: Date | null;
@@ -44,17 +45,7 @@ export function secretAccepted(client: ClientRecord | null, secret: string, now:
   );
 }
 
-/** A suspended or deleted organization gets no new tokens and none of its tokens is active. */
+/** A pending, suspended or deleted organization gets no new tokens and none of its tokens is active. */
 export function organizationInGoodStanding(client: ClientRecord): boolean {
   return client.status === "ACTIVE" && !client.deleted;
-}
-
-/**
- * Whether a token issued at `iat` (seconds) predates the credential's `tokensNotBefore`. `iat` has
- * one-second precision, so a token from the same second as the cut-off counts as before it: a revocation
- * must never leave a token active.
- */
-export function issuedBeforeCutoff(client: ClientRecord, iat: number): boolean {
-  const cutoff = client.tokensNotBefore?.getTime();
-  return cutoff !== undefined && iat * 1000 < cutoff;
 }

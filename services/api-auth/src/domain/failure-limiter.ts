@@ -1,5 +1,5 @@
 export interface FailureLimiterOptions {
-  /** Failures allowed in one window; the next attempt is refused until the window ends. */
+  /** Failures allowed in one window; a key with this many is over its limit until the window ends. */
   maxFailures: number;
   windowMs: number;
   /** Bound on the keys tracked at once. */
@@ -14,8 +14,9 @@ interface Window {
 
 /**
  * Counts failed authentications per key in fixed windows, in memory and bounded. A key with
- * `maxFailures` failures in its window is refused until the window ends; success does not reset the
- * count, so an attacker interleaving with the real client still gets at most `maxFailures` guesses a window.
+ * `maxFailures` failures in its window is over its limit until the window ends; success does not reset the
+ * count, so interleaving with the real client does not wipe an attacker's record. What being over the
+ * limit means is the caller's decision: the counts shed and slow failures, they never refuse a success.
  */
 export class FailureLimiter {
   readonly #windows = new Map<string, Window>();
@@ -29,7 +30,7 @@ export class FailureLimiter {
     return this.#windows.size;
   }
 
-  /** Seconds until `key` may try again, or null when it may try now. */
+  /** Seconds until `key`'s window ends when it is over its limit, or null when it is not. */
   retryAfterSeconds(key: string): number | null {
     const window = this.#windows.get(key);
     if (!window) return null;
@@ -41,12 +42,13 @@ export class FailureLimiter {
     return window.failures >= this.options.maxFailures ? Math.ceil((window.endsAt - now) / 1000) : null;
   }
 
-  recordFailure(key: string): void {
+  /** Counts one failure of `key`; returns its failures in the current window, this one included. */
+  recordFailure(key: string): number {
     const now = this.#now();
     const window = this.#windows.get(key);
     if (window && window.endsAt > now) {
       window.failures += 1;
-      return;
+      return window.failures;
     }
     this.#windows.delete(key);
     // Windows are inserted when they start and all last as long, so the first one in the map ends first:
@@ -57,5 +59,6 @@ export class FailureLimiter {
       this.#windows.delete(oldest.value);
     }
     this.#windows.set(key, { failures: 1, endsAt: now + this.options.windowMs });
+    return 1;
   }
 }

@@ -11,11 +11,17 @@ export interface OAuthLimits {
   tokenRequestsPerMinute: number;
   introspectionRequestsPerMinute: number;
   revocationRequestsPerMinute: number;
-  /** Failed client authentications per client key, and per client address, in one window. */
+  /**
+   * Failed client authentications in one window: per client key from one address, per address whatever
+   * the key, and per client key from every address together (the ceiling that notices rotating addresses).
+   */
   failuresPerClient: number;
   failuresPerAddress: number;
+  failuresPerClientAcrossAddresses: number;
   failureWindowSeconds: number;
-  /** Bound on the keys and addresses whose failures are tracked at once. */
+  /** How long a wrong secret for a client over its ceiling across addresses waits for its answer. */
+  guessingDelayMs: number;
+  /** Bound on the keys, addresses and key-address pairs whose failures are tracked at once (each). */
   failureTrackingMaxEntries: number;
 }
 
@@ -24,7 +30,9 @@ const DEFAULT_LIMITS = Object.freeze({
   introspectionRequestsPerMinute: 6000,
   failuresPerClient: 10,
   failuresPerAddress: 100,
+  failuresPerClientAcrossAddresses: 100,
   failureWindowSeconds: 300,
+  guessingDelayMs: 1000,
   failureTrackingMaxEntries: 10_000,
 });
 
@@ -40,35 +48,62 @@ export function oauthLimits(
   };
 }
 
+/** How to answer one failed client authentication. */
+export interface FailureVerdict {
+  /** Null: answer as usual (401). Otherwise a counter is over its limit: 429 with this Retry-After. */
+  retryAfterSeconds: number | null;
+  /** How long to hold the answer; non-zero only while the client is over its ceiling across addresses. */
+  delayMs: number;
+  /** True for the one failure per window that takes the client to its ceiling: the moment to raise an alarm. */
+  ceilingReached: boolean;
+}
+
 /**
- * Failed authentications counted per client key (a guessing attack on one client) and per client address
- * (one address trying many clients). The address is Fastify's `request.ip`, which believes
- * `X-Forwarded-For` only from the proxies TRUST_PROXY names.
+ * Failed authentications (a wrong secret or an unknown client key) counted per client key from one address,
+ * per address (one address trying many clients), and per client key across addresses (rotating addresses).
+ * The address is Fastify's `request.ip`, which believes `X-Forwarded-For` only from the proxies TRUST_PROXY
+ * names.
+ *
+ * The counters only ever decide how a failure is answered. Client secrets are 256-bit, so guessing one is
+ * infeasible and the counters exist to shed noise and raise an alarm: if they refused the right secret too,
+ * anyone who knows a client key could lock its organization out.
  */
 export class AuthFailureGuard {
-  readonly #byClient: FailureLimiter;
+  readonly #byPair: FailureLimiter;
   readonly #byAddress: FailureLimiter;
+  readonly #byClient: FailureLimiter;
 
-  constructor(limits: OAuthLimits, now: () => number = Date.now) {
+  constructor(
+    private readonly limits: OAuthLimits,
+    now: () => number = Date.now,
+  ) {
     const common = { windowMs: limits.failureWindowSeconds * 1000, maxEntries: limits.failureTrackingMaxEntries, now };
-    this.#byClient = new FailureLimiter({ ...common, maxFailures: limits.failuresPerClient });
+    this.#byPair = new FailureLimiter({ ...common, maxFailures: limits.failuresPerClient });
     this.#byAddress = new FailureLimiter({ ...common, maxFailures: limits.failuresPerAddress });
+    this.#byClient = new FailureLimiter({ ...common, maxFailures: limits.failuresPerClientAcrossAddresses });
   }
 
-  /** Seconds until this client key from this address may try again, or null when it may try now. */
-  retryAfterSeconds(clientKey: string, address: string): number | null {
-    const waits = [this.#byClient.retryAfterSeconds(clientKey), this.#byAddress.retryAfterSeconds(address)];
-    const blocked = waits.filter((w): w is number => w !== null);
-    return blocked.length === 0 ? null : Math.max(...blocked);
-  }
-
-  recordFailure(clientKey: string, address: string): void {
-    this.#byClient.recordFailure(clientKey);
+  /** Counts one failure of `clientKey` from `address` and says how to answer it. */
+  recordFailure(clientKey: string, address: string): FailureVerdict {
+    // An address never contains a space, so this key cannot be read two ways.
+    const pair = `${address} ${clientKey}`;
+    // Looked at before counting, so the Nth failure of a window is still a 401 and only the ones after it 429.
+    const clientWait = this.#byClient.retryAfterSeconds(clientKey);
+    const waits = [this.#byPair.retryAfterSeconds(pair), this.#byAddress.retryAfterSeconds(address), clientWait];
+    this.#byPair.recordFailure(pair);
     this.#byAddress.recordFailure(address);
+    // Every failure counts towards the ceiling, answered 429 or not: each one was a guess at the secret.
+    const clientFailures = this.#byClient.recordFailure(clientKey);
+    const blocked = waits.filter((w): w is number => w !== null);
+    return {
+      retryAfterSeconds: blocked.length === 0 ? null : Math.max(...blocked),
+      delayMs: clientWait === null ? 0 : this.limits.guessingDelayMs,
+      ceilingReached: clientFailures === this.limits.failuresPerClientAcrossAddresses,
+    };
   }
 
-  /** Keys and addresses currently tracked (for tests and metrics). */
-  get tracked(): { clients: number; addresses: number } {
-    return { clients: this.#byClient.size, addresses: this.#byAddress.size };
+  /** Pairs, addresses and client keys currently tracked (for tests and metrics). */
+  get tracked(): { pairs: number; addresses: number; clients: number } {
+    return { pairs: this.#byPair.size, addresses: this.#byAddress.size, clients: this.#byClient.size };
   }
 }

@@ -39,7 +39,7 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
     version: row.version,
     organizationVersion: row.organizationVersion,
     scopes: row.scopes ?? [],
-    status: row.status === "ACTIVE" ? "ACTIVE" : "SUSPENDED",
+    status: row.status === "ACTIVE" || row.status === "PENDING" ? row.status : "SUSPENDED",
     deleted: row.deletedAt !== null,
     tokensNotBefore: row.tokensNotBefore,
   };

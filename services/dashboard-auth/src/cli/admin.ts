@@ -4,7 +4,7 @@
 //   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
 import { parseArgs } from "node:util";
 import { createDb } from "@ipaas/db";
-import { loadConfig, MasterKey, writeAudit } from "@ipaas/service-kit";
+import { loadConfig, loadDotEnv, MasterKey, writeAudit } from "@ipaas/service-kit";
 import { BootstrapError, bootstrapOwner, setupLink } from "../domain/bootstrap";
 import { resetLink } from "../domain/password-reset";
 import { createPasswords } from "../domain/passwords";
@@ -26,6 +26,8 @@ function usage(message: string): never {
   process.exit(2);
 }
 
+// The same settings the services read: the environment, then the nearest .env.
+loadDotEnv();
 const config = loadConfig();
 const db = createDb(config.DATABASE_URL, { poolSize: 2 });
 try {

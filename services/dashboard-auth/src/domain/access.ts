@@ -12,6 +12,8 @@ export const PLATFORM_MODULES = {
   modules: "modules",
   organizations: "organizations",
   auditEvents: "audit-events",
+  banks: "banks",
+  scopes: "scopes",
 } as const;
 
 export type Grants = Record<Action, boolean>;
@@ -57,6 +59,11 @@ export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
     roleRank: user.role.rank,
     grants,
   };
+}
+
+/** The platform owner: a user of the MAIN tenant (all of whose users are internal). */
+export function isPlatformOwner(actor: Pick<Actor, "tenant" | "internal">): boolean {
+  return actor.tenant.kind === "MAIN" && actor.internal;
 }
 
 /** Function level: may the actor do `action` on `module` at all? */

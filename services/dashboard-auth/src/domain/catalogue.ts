@@ -3,6 +3,7 @@ import { newId } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { type Actor, assertReaches, PLATFORM_MODULES, type TenantRef } from "./access";
 import { auditChange, tenantRef } from "./audit";
+import { expireClaims } from "./claims";
 
 const PLATFORM_MODULE_SLUGS = new Set<string>(Object.values(PLATFORM_MODULES));
 
@@ -118,6 +119,8 @@ export class Catalogue {
     }
     return this.db.$transaction(async (tx) => {
       const module = await tx.module.create({ data: { id: newId("mod"), name: name.trim(), slug } });
+      // Head users hold every module: their tokens' permission lists just grew.
+      await expireClaims(tx, { head: true, deletedAt: null });
       await auditChange(tx, origin, actor, "module.created", {
         type: "module",
         id: module.id,
@@ -150,6 +153,10 @@ export class Catalogue {
       modules.push(module);
     }
     await this.db.$transaction(async (tx) => {
+      await expireClaims(tx, {
+        deletedAt: null,
+        OR: [{ head: true }, { permissions: { some: { moduleId: { in: modules.map((m) => m.id) } } } }],
+      });
       for (const module of modules) {
         // The slug is freed for reuse; the row stays for the audit trail.
         await tx.module.update({

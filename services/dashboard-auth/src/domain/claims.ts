@@ -1,4 +1,4 @@
-import type { DbOrTx } from "@ipaas/db";
+import type { DbOrTx, Prisma } from "@ipaas/db";
 import { statusLabel } from "./tenancy";
 
 export interface PermissionView {
@@ -57,27 +57,40 @@ export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolea
   }));
 }
 
-export async function claimsFor(db: DbOrTx, userId: string): Promise<UserClaims> {
+/**
+ * Access tokens carry the claims of the moment they were signed. Every change to what they say (role,
+ * permissions, status, name, the module list) calls this in its transaction: tokens signed before it are
+ * refused, and the client's refresh brings the current claims.
+ */
+export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput): Promise<void> {
+  await db.user.updateMany({ where, data: { tokensNotBefore: new Date() } });
+}
+
+/** A user's current claims, and the instant before which their access tokens are refused. */
+export async function claimsFor(db: DbOrTx, userId: string): Promise<{ claims: UserClaims; notBefore: Date | null }> {
   const user = await db.user.findUniqueOrThrow({
     where: { id: userId },
     include: { role: true, tenant: true, totp: true },
   });
   const { tenant } = user;
   return {
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    roleId: user.roleId,
-    role: user.role.name,
-    tenantId: tenant.id,
-    bankId: tenant.kind === "BANK" ? tenant.id : tenant.bankId,
-    orgId: tenant.kind === "ORGANIZATION" ? tenant.id : null,
-    isBankUser: tenant.kind === "BANK",
-    internal: user.internal,
-    head: user.head,
-    status: statusLabel(user.status),
-    isDeleted: user.deletedAt !== null,
-    isTwoFactorEnabled: user.totp?.confirmedAt != null && user.totp.disabledAt === null,
-    permissions: await permissionsOf(db, user),
+    notBefore: user.tokensNotBefore,
+    claims: {
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      roleId: user.roleId,
+      role: user.role.name,
+      tenantId: tenant.id,
+      bankId: tenant.kind === "BANK" ? tenant.id : tenant.bankId,
+      orgId: tenant.kind === "ORGANIZATION" ? tenant.id : null,
+      isBankUser: tenant.kind === "BANK",
+      internal: user.internal,
+      head: user.head,
+      status: statusLabel(user.status),
+      isDeleted: user.deletedAt !== null,
+      isTwoFactorEnabled: user.totp?.confirmedAt != null && user.totp.disabledAt === null,
+      permissions: await permissionsOf(db, user),
+    },
   };
 }

@@ -1,17 +1,17 @@
 import type { Db, TenantKind } from "@ipaas/db";
 import { type AuditEntry, type TokenService, writeAudit } from "@ipaas/service-kit";
 import { fail } from "../errors";
+import { signedInFrom } from "../repositories/sessions";
+import type { AttemptGates } from "./attempt-gates";
 import type { Passwords } from "./passwords";
-import { durationLabel, type IssuedSession, isActiveTenant, type Origin, type Sessions } from "./sessions";
+import { durationLabel, type IssuedSession, type Origin, type Sessions, tenantAllowsSignIn } from "./sessions";
 import { SecondFactorRefused, type TwoFactor } from "./two-factor";
 
 /** The short-lived token that only the two 2FA set-up routes accept. */
 export const SETUP_TOKEN = { typ: "2fa-setup+jwt", audience: "ipaas-dashboard-2fa-setup", ttlSeconds: 600 } as const;
 
-/** After this many wrong passwords in a row, the account locks for a while that doubles each time. */
-const LOCKOUT_THRESHOLD = 5;
-const FIRST_LOCKOUT_MS = 60_000;
-const MAX_LOCKOUT_MS = 60 * 60_000;
+/** An address the user completed a sign-in from this recently is familiar: the account-wide gate spares it. */
+const FAMILIAR_MS = 30 * 86_400_000;
 
 export type LoginOutcome =
   | { kind: "session"; session: IssuedSession }
@@ -25,7 +25,8 @@ export interface LoginInput {
 
 /**
  * Password, then the mandatory second factor. Wrong email and wrong password are indistinguishable:
- * same error, and an unknown account still pays for one argon2 verification.
+ * same error, and an unknown account still pays for one argon2 verification. Guessing is slowed by
+ * attempt gates counted before the password is checked, never by a lock a stranger could set off.
  */
 export class Login {
   constructor(
@@ -34,19 +35,30 @@ export class Login {
     private readonly twoFactor: TwoFactor,
     private readonly sessions: Sessions,
     private readonly tokens: TokenService,
+    private readonly gates: AttemptGates,
   ) {}
 
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
     const email = input.email.trim().toLowerCase();
+    const address = origin.ip ?? "unknown";
     const user = await this.db.user.findUnique({ where: { email }, include: { tenant: true } });
-    const now = Date.now();
     const eligible = user !== null && user.deletedAt === null && allowedKinds.includes(user.tenant.kind);
-    const locked = eligible && user.lockedUntil !== null && user.lockedUntil.getTime() > now;
+    // Asked for unknown accounts too (with an id that matches nothing), so both cost the same.
+    const familiar = await signedInFrom(this.db, eligible ? user.id : "", address, new Date(Date.now() - FAMILIAR_MS));
+    try {
+      await this.gates.admitPassword(email, address, familiar);
+    } catch (error) {
+      await this.#audit(
+        { action: "auth.login", outcome: "failure", details: { reason: "throttled" } },
+        eligible ? user : null,
+        origin,
+      );
+      throw error;
+    }
 
-    const passwordOk = await this.passwords.verify(eligible && !locked ? user.passwordHash : null, input.password);
-    if (!eligible || locked || !passwordOk) {
-      const reason = !eligible ? "unknown_account" : locked ? "locked" : "wrong_password";
-      if (eligible && !locked) await this.#countFailure(user.id, user.failedLoginCount + 1, now);
+    const passwordOk = await this.passwords.verify(eligible ? user.passwordHash : null, input.password, address);
+    if (!eligible || !passwordOk) {
+      const reason = !eligible ? "unknown_account" : "wrong_password";
       await this.#audit(
         { action: "auth.login", outcome: "failure", details: { reason } },
         eligible ? user : null,
@@ -54,10 +66,8 @@ export class Login {
       );
       throw fail("INVALID_CREDENTIALS");
     }
-    if (user.failedLoginCount > 0) {
-      await this.db.user.update({ where: { id: user.id }, data: { failedLoginCount: 0, lockedUntil: null } });
-    }
-    if (user.status !== "ACTIVE" || !isActiveTenant(user.tenant)) {
+    await this.gates.passwordAccepted(email, address);
+    if (user.status !== "ACTIVE" || !tenantAllowsSignIn(user.tenant)) {
       await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "disabled" } }, user, origin);
       throw fail("FORBIDDEN", "this account is disabled");
     }
@@ -111,15 +121,6 @@ export class Login {
       origin,
     );
     return { kind: "session", session };
-  }
-
-  async #countFailure(userId: string, failures: number, now: number): Promise<void> {
-    const over = failures - LOCKOUT_THRESHOLD;
-    const lockedUntil = over >= 0 ? new Date(now + Math.min(FIRST_LOCKOUT_MS * 2 ** over, MAX_LOCKOUT_MS)) : undefined;
-    await this.db.user.update({
-      where: { id: userId },
-      data: { failedLoginCount: { increment: 1 }, ...(lockedUntil ? { lockedUntil } : {}) },
-    });
   }
 
   async #audit(

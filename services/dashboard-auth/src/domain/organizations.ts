@@ -1,9 +1,10 @@
-import type { Db, Prisma } from "@ipaas/db";
+import type { Db, Prisma, TenantStatus, Tx } from "@ipaas/db";
 import { appendToOutbox } from "@ipaas/events";
 import { newClientSecret } from "@ipaas/service-kit";
 import { fail } from "../errors";
-import { type Actor, assertReaches } from "./access";
+import { type Actor, assertReaches, isPlatformOwner, reaches } from "./access";
 import { auditChange, tenantRef } from "./audit";
+import { assertScopesWithin, scopesAllowedUnder } from "./scopes";
 import type { Origin } from "./sessions";
 import { organizationTypeLabel, statusLabel } from "./tenancy";
 
@@ -36,6 +37,30 @@ export interface OrganizationChange {
   status?: "Active" | "Suspended" | undefined;
 }
 
+/**
+ * Changes what api-auth caches about an organization (name, status, scopes, phone): bumps its version and
+ * writes the event that tells api-auth, in the caller's transaction.
+ */
+export async function changeOrganization(
+  tx: Tx,
+  orgId: string,
+  data: { name?: string; scopes?: string[]; phone?: string; status?: TenantStatus },
+) {
+  const updated = await tx.tenant.update({ where: { id: orgId }, data: { ...data, version: { increment: 1 } } });
+  await appendToOutbox(tx, {
+    type: "organization.updated",
+    data: {
+      organizationId: updated.id,
+      version: updated.version,
+      status: updated.status,
+      scopes: updated.scopes,
+      name: updated.name,
+      occurredAt: updated.updatedAt.toISOString(),
+    },
+  });
+  return updated;
+}
+
 /** Organizations as their own users, their bank and the platform owner see and change them. */
 export class Organizations {
   constructor(private readonly db: Db) {}
@@ -63,37 +88,26 @@ export class Organizations {
    * suspension.
    */
   async update(actor: Actor, org: OrganizationRow, change: OrganizationChange, origin: Origin): Promise<void> {
-    const platformOwner = actor.tenant.kind === "MAIN" && actor.internal;
-    if (change.scopes && !platformOwner) {
+    const platformOwner = isPlatformOwner(actor);
+    if (change.scopes) {
       const added = change.scopes.filter((s) => !org.scopes.includes(s));
-      if (added.length > 0) throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
+      if (added.length > 0 && !platformOwner) {
+        throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
+      }
+      // Not even the platform owner gives an organization more than its bank allows.
+      const bank = await this.db.tenant.findUniqueOrThrow({ where: { id: org.bankId ?? "" } });
+      assertScopesWithin(added, await scopesAllowedUnder(this.db, bank), "scopes");
     }
     if (change.status && !platformOwner && statusLabel(org.status) !== change.status) {
       throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
     }
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
     await this.db.$transaction(async (tx) => {
-      const updated = await tx.tenant.update({
-        where: { id: org.id },
-        data: {
-          ...(change.company_name ? { name: change.company_name.trim() } : {}),
-          ...(change.scopes ? { scopes: change.scopes } : {}),
-          ...(change.phone ? { phone: change.phone } : {}),
-          ...(status ? { status } : {}),
-          version: { increment: 1 },
-        },
-      });
-      // api-auth caches name, status and scopes: tell it, in the same transaction as the change.
-      await appendToOutbox(tx, {
-        type: "organization.updated",
-        data: {
-          organizationId: updated.id,
-          version: updated.version,
-          status: updated.status,
-          scopes: updated.scopes,
-          name: updated.name,
-          occurredAt: updated.updatedAt.toISOString(),
-        },
+      await changeOrganization(tx, org.id, {
+        ...(change.company_name ? { name: change.company_name.trim() } : {}),
+        ...(change.scopes ? { scopes: change.scopes } : {}),
+        ...(change.phone ? { phone: change.phone } : {}),
+        ...(status ? { status } : {}),
       });
       await auditChange(
         tx,
@@ -103,6 +117,28 @@ export class Organizations {
         { type: "tenant", id: org.id, tenantId: org.id },
         { fields: Object.keys(change), status: change.status ?? null, scopes: change.scopes ?? null },
       );
+    });
+  }
+
+  /**
+   * Approves an organization waiting since it registered itself: its bank's users who may update
+   * organizations, or the platform owner. From then on its client credentials work.
+   */
+  async approve(actor: Actor, orgId: string, origin: Origin): Promise<OrganizationRow> {
+    const org = await this.db.tenant.findFirst({
+      where: { id: orgId, kind: "ORGANIZATION", deletedAt: null },
+      include: organizationInclude,
+    });
+    const itsBank = org !== null && actor.tenant.kind === "BANK" && org.bankId === actor.tenant.id;
+    if (!org || !(itsBank || reaches(actor, tenantRef(org), "update"))) throw fail("NOT_FOUND", "no such organization");
+    if (!itsBank && !isPlatformOwner(actor)) {
+      throw fail("FORBIDDEN", "only the organization's bank or the platform owner approves it");
+    }
+    if (org.status !== "PENDING") throw fail("NOT_PENDING", "this organization is not waiting for approval");
+    return this.db.$transaction(async (tx) => {
+      await changeOrganization(tx, org.id, { status: "ACTIVE" });
+      await auditChange(tx, origin, actor, "organization.approved", { type: "tenant", id: org.id, tenantId: org.id });
+      return tx.tenant.findUniqueOrThrow({ where: { id: org.id }, include: organizationInclude });
     });
   }
 

@@ -3,6 +3,7 @@ import { newId, randomToken, sha256Hex, writeAudit } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../errors";
 import type { Mailer } from "../plugins/mailer";
+import type { AttemptGates } from "./attempt-gates";
 import type { Passwords } from "./passwords";
 import type { Origin, Sessions } from "./sessions";
 
@@ -32,6 +33,7 @@ export class PasswordReset {
     private readonly passwords: Passwords,
     private readonly sessions: Sessions,
     private readonly mailer: Mailer,
+    private readonly gates: AttemptGates,
     private readonly uiUrl: string,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -53,6 +55,23 @@ export class PasswordReset {
           outcome: "failure",
           actorType: "anonymous",
           details: { reason: "unknown_account" },
+        },
+        origin,
+      );
+      return;
+    }
+    // An inbox flooded with reset mails is a nuisance to its owner and hides the one that matters.
+    if (!(await this.gates.admitResetMail(email))) {
+      await writeAudit(
+        this.db,
+        {
+          action: "auth.password_reset_requested",
+          outcome: "failure",
+          actorType: "anonymous",
+          tenantId: user.tenantId,
+          targetType: "user",
+          targetId: user.id,
+          details: { reason: "throttled" },
         },
         origin,
       );
@@ -122,7 +141,7 @@ export class PasswordReset {
       await tx.passwordResetToken.updateMany({ where: { userId: user.id, usedAt: null }, data: { usedAt: now } });
       await tx.user.update({
         where: { id: user.id },
-        data: { passwordHash, passwordChangedAt: now, failedLoginCount: 0, lockedUntil: null },
+        data: { passwordHash, passwordChangedAt: now },
       });
       await this.sessions.endAllFor(user.id, "password_reset", { db: tx });
       await writeAudit(

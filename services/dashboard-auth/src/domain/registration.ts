@@ -1,10 +1,13 @@
-import type { Db, Prisma, Tx } from "@ipaas/db";
-import { newClientCredentials, newId } from "@ipaas/service-kit";
+import type { Db, Prisma, TenantModel as Tenant, Tx } from "@ipaas/db";
+import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
+import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../errors";
+import type { Mailer } from "../plugins/mailer";
 import { auditChange } from "./audit";
 import type { Passwords } from "./passwords";
+import { assertScopesWithin, scopesAllowedUnder } from "./scopes";
 import type { Origin } from "./sessions";
-import { createSystemRoles, ORGANIZATION_TYPES, type OrganizationTypeLabel } from "./tenancy";
+import { createSystemRoles, ORGANIZATION_TYPES, type OrganizationTypeLabel, SYSTEM_ROLES } from "./tenancy";
 
 export interface FirstUser {
   name: string;
@@ -29,101 +32,189 @@ export interface OrganizationInput extends FirstUser {
   scopes: string[];
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === "P2002";
+export type BankRegistrationMode = "approval" | "open" | "closed";
+
+/** What a registration answers with: the tenant, its top role and its first user. */
+export interface Registered {
+  tenant: Pick<Tenant, "id" | "name" | "branch" | "address" | "status" | "scopes" | "createdAt" | "updatedAt">;
+  role: { id: string; name: string };
+  user: { id: string; email: string; name: string };
 }
 
-/** Registration of banks and organizations, each with its first user (Master Admin / Super Admin). */
+class EmailInUse extends Error {}
+
+/**
+ * Registration of banks and organizations, each with its first user (Master Admin / Super Admin).
+ *
+ * Nobody grants themselves rights here: a bank that registers itself waits for the platform owner
+ * (BANK_REGISTRATION), an organization for its bank (unless the bank lets them start at once), and an
+ * organization asks only for scopes its bank allows from the platform's catalogue.
+ *
+ * An address that already has an account is answered exactly like a new one (the same status and body,
+ * with ids that lead nowhere and credentials that do not work), nothing is created, and the address's
+ * owner is told by mail: registration never reveals which accounts exist.
+ */
 export class Registration {
   constructor(
     private readonly db: Db,
     private readonly passwords: Passwords,
+    private readonly mailer: Mailer,
+    private readonly bankRegistration: BankRegistrationMode,
+    private readonly log: FastifyBaseLogger,
   ) {}
 
-  async registerBank(input: BankInput, origin: Origin) {
-    const email = await this.#prepareEmail(input);
-    const passwordHash = await this.#hashPassword(input, email);
-    const bankId = newId("bnk");
-    const result = await this.#create(async (tx) => {
-      const tenant = await tx.tenant.create({
-        data: {
-          id: bankId,
-          kind: "BANK",
-          name: input.bankName.trim(),
-          branch: input.branch.trim(),
-          address: input.address as Prisma.InputJsonValue,
+  async registerBank(input: BankInput, origin: Origin): Promise<Registered> {
+    if (this.bankRegistration === "closed") throw fail("REGISTRATION_CLOSED");
+    const email = input.email.trim().toLowerCase();
+    const passwordHash = await this.#hashPassword(input, email, origin);
+    const tenant = {
+      id: newId("bnk"),
+      name: input.bankName.trim(),
+      branch: input.branch.trim(),
+      address: input.address,
+      status: this.bankRegistration === "open" ? ("ACTIVE" as const) : ("PENDING" as const),
+    };
+    return this.#register("BANK", email, input.name, origin, tenant, async (tx, registered) => {
+      await tx.tenant.create({
+        data: { ...tenant, kind: "BANK", address: input.address as Prisma.InputJsonValue },
+      });
+      const role = await createSystemRoles(tx, tenant.id, "BANK");
+      const user = await this.#createFirstUser(tx, tenant.id, role.id, input.name, email, passwordHash);
+      await auditChange(
+        tx,
+        origin,
+        { userId: user.id },
+        "tenant.bank_registered",
+        {
+          type: "tenant",
+          id: tenant.id,
+          tenantId: tenant.id,
         },
-      });
-      const role = await createSystemRoles(tx, bankId, "BANK");
-      const user = await this.#createFirstUser(tx, bankId, role.id, input.name, email, passwordHash);
-      await auditChange(tx, origin, { userId: user.id }, "tenant.bank_registered", {
-        type: "tenant",
-        id: bankId,
-        tenantId: bankId,
-      });
-      return { tenant, role, user };
+        { status: tenant.status },
+      );
+      return { ...registered, role, user };
     });
-    return result;
   }
 
-  async registerOrganization(input: OrganizationInput, origin: Origin) {
+  async registerOrganization(
+    input: OrganizationInput,
+    origin: Origin,
+  ): Promise<Registered & { clientKey: string; clientSecret: string }> {
     const bank = await this.db.tenant.findUnique({ where: { id: input.bankId } });
+    // A bank that is not Active yet is answered like one that does not exist.
     if (bank?.kind !== "BANK" || bank.deletedAt !== null || bank.status !== "ACTIVE") {
       throw fail("VALIDATION_FAILED", "bankId: no such bank", {
         errors: [{ field: "bankId", message: "no active bank has this id" }],
       });
     }
-    const email = await this.#prepareEmail(input);
-    const passwordHash = await this.#hashPassword(input, email);
-    const orgId = newId("org");
+    const scopes = [...new Set(input.scopes)];
+    assertScopesWithin(scopes, await scopesAllowedUnder(this.db, bank), "scopes");
+    const email = input.email.trim().toLowerCase();
+    const passwordHash = await this.#hashPassword(input, email, origin);
     const credentials = newClientCredentials();
-    const result = await this.#create(async (tx) => {
-      const tenant = await tx.tenant.create({
+    const tenant = {
+      id: newId("org"),
+      name: input.companyName.trim(),
+      branch: null,
+      address: null,
+      scopes,
+      status: bank.organizationSelfRegistration ? ("ACTIVE" as const) : ("PENDING" as const),
+    };
+    const registered = await this.#register("ORGANIZATION", email, input.name, origin, tenant, async (tx, shape) => {
+      await tx.tenant.create({
         data: {
-          id: orgId,
+          id: tenant.id,
           kind: "ORGANIZATION",
-          name: input.companyName.trim(),
+          name: tenant.name,
+          status: tenant.status,
           bankId: bank.id,
           organizationType: ORGANIZATION_TYPES[input.type],
           billerId: input.billerId?.trim() || null,
           phone: input.phone,
           gst: input.gst,
-          scopes: input.scopes,
+          scopes,
           otpChannels: ["sms", "email"],
           credential: {
             create: { id: newId("cred"), clientKey: credentials.clientKey, secretHash: credentials.secretHash },
           },
         },
       });
-      const role = await createSystemRoles(tx, orgId, "ORGANIZATION");
-      const user = await this.#createFirstUser(tx, orgId, role.id, input.name, email, passwordHash);
+      const role = await createSystemRoles(tx, tenant.id, "ORGANIZATION");
+      const user = await this.#createFirstUser(tx, tenant.id, role.id, input.name, email, passwordHash);
       await auditChange(
         tx,
         origin,
         { userId: user.id },
         "tenant.organization_registered",
-        { type: "tenant", id: orgId, tenantId: orgId },
-        { bankId: bank.id, scopes: input.scopes },
+        { type: "tenant", id: tenant.id, tenantId: tenant.id },
+        { bankId: bank.id, scopes, status: tenant.status },
       );
-      return { tenant, role, user };
+      return { ...shape, role, user };
     });
-    return { ...result, clientKey: credentials.clientKey, clientSecret: credentials.clientSecret };
+    // For a decoy these were never stored, so they authenticate nothing.
+    return { ...registered, clientKey: credentials.clientKey, clientSecret: credentials.clientSecret };
   }
 
-  async #prepareEmail(input: FirstUser): Promise<string> {
-    const email = input.email.trim().toLowerCase();
-    if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
-    return email;
+  /**
+   * Runs `create` in one transaction unless the address has an account; then (or when a concurrent
+   * registration takes the address first) answers with a decoy of the same shape and mails the owner.
+   */
+  async #register(
+    kind: "BANK" | "ORGANIZATION",
+    email: string,
+    name: string,
+    origin: Origin,
+    tenant: Omit<Registered["tenant"], "createdAt" | "updatedAt" | "scopes"> & { scopes?: string[] },
+    create: (tx: Tx, shape: Pick<Registered, "tenant">) => Promise<Registered>,
+  ): Promise<Registered> {
+    const now = new Date();
+    const shape = { tenant: { scopes: [], ...tenant, createdAt: now, updatedAt: now } };
+    try {
+      if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) throw new EmailInUse();
+      return await this.db.$transaction((tx) => create(tx, shape));
+    } catch (error) {
+      if (!(error instanceof EmailInUse) && !isUniqueViolation(error)) throw error;
+    }
+    await writeAudit(
+      this.db,
+      {
+        action: "tenant.registration_refused",
+        outcome: "failure",
+        actorType: "anonymous",
+        details: { kind, reason: "email_taken" },
+      },
+      origin,
+    );
+    this.#tellOwner(email, kind);
+    const top = SYSTEM_ROLES[kind][0]?.name ?? "Admin";
+    return { ...shape, role: { id: newId("rol"), name: top }, user: { id: newId("usr"), email, name: name.trim() } };
   }
 
-  async #hashPassword(input: FirstUser, email: string): Promise<string> {
+  #tellOwner(email: string, kind: "BANK" | "ORGANIZATION"): void {
+    const what = kind === "BANK" ? "a bank" : "an organization";
+    this.mailer
+      .send({
+        to: email,
+        subject: "Someone tried to register with your e-mail address",
+        text: [
+          "Hello,",
+          "",
+          `Someone tried to register ${what} on the IPaaS platform with this e-mail address, which already has`,
+          'an account. Nothing was created. If it was you, sign in instead, or use "Forgot password".',
+          "If it was not you, you need do nothing.",
+        ].join("\n"),
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, "could not send a registration notice"));
+  }
+
+  async #hashPassword(input: FirstUser, email: string, origin: Origin): Promise<string> {
     const verdict = this.passwords.check(input.password, [email, email.split("@")[0] ?? "", input.name]);
     if (!verdict.ok) {
       throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
         errors: [{ field: "password", message: verdict.reason }],
       });
     }
-    return this.passwords.hash(input.password);
+    return this.passwords.hash(input.password, origin.ip ?? undefined);
   }
 
   async #createFirstUser(tx: Tx, tenantId: string, roleId: string, name: string, email: string, passwordHash: string) {
@@ -131,20 +222,8 @@ export class Registration {
       data: { id: newId("usr"), tenantId, roleId, name: name.trim(), email, passwordHash, head: true },
     });
   }
-
-  /** Runs the writes in one transaction; a concurrent registration of the same email becomes EMAIL_TAKEN. */
-  async #create<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.$transaction(fn);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw emailTaken();
-      throw error;
-    }
-  }
 }
 
-function emailTaken() {
-  return fail("EMAIL_TAKEN", "email: an account with this email exists", {
-    errors: [{ field: "email", message: "an account with this email exists" }],
-  });
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === "P2002";
 }

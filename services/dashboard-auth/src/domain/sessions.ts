@@ -1,7 +1,16 @@
 import type { Db, DbOrTx } from "@ipaas/db";
-import { type Config, InvalidTokenError, newId, randomToken, sha256Hex, type TokenService } from "@ipaas/service-kit";
+import {
+  type Config,
+  InvalidTokenError,
+  issuedBefore,
+  newId,
+  randomToken,
+  sha256Hex,
+  type TokenService,
+  waitPastCutoff,
+} from "@ipaas/service-kit";
 import { fail } from "../errors";
-import { claimsFor, type UserClaims } from "./claims";
+import { claimsFor } from "./claims";
 
 /** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
 export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
@@ -101,7 +110,7 @@ export class Sessions {
       return { reused: true, userId: session.userId, sessionId: session.id };
     }
     const live = this.#isLive(session, now) && row.expiresAt > now;
-    if (!live || !isActiveUser(session.user) || !isActiveTenant(session.user.tenant)) {
+    if (!live || !isActiveUser(session.user) || !tenantAllowsSignIn(session.user.tenant)) {
       throw fail("INVALID_REFRESH_TOKEN");
     }
     const next = randomToken(32);
@@ -128,7 +137,7 @@ export class Sessions {
       await this.endSession(session.id, "refresh_token_reused");
       return { reused: true, userId: session.userId, sessionId: session.id };
     }
-    return { issued: this.#issue(result, session.id, next), userId: session.userId };
+    return { issued: await this.#issue(result, session.id, next), userId: session.userId };
   }
 
   /** Checks an access token and everything it depends on; refuses with INVALID_TOKEN. */
@@ -151,8 +160,8 @@ export class Sessions {
     if (!session || session.userId !== claims.sub) throw fail("INVALID_TOKEN", "no session");
     if (!this.#isLive(session, now)) throw fail("INVALID_TOKEN", "session ended");
     const { user } = session;
-    if (!isActiveUser(user) || !isActiveTenant(user.tenant)) throw fail("INVALID_TOKEN", "account disabled");
-    if (user.tokensNotBefore && claims.iat * 1000 < user.tokensNotBefore.getTime()) {
+    if (!isActiveUser(user) || !tenantAllowsSignIn(user.tenant)) throw fail("INVALID_TOKEN", "account disabled");
+    if (issuedBefore(claims.iat, user.tokensNotBefore)) {
       throw fail("INVALID_TOKEN", "revoked");
     }
     // Sliding idle timeout, written at most once a minute so reads stay reads.
@@ -188,7 +197,12 @@ export class Sessions {
     return result.count;
   }
 
-  #issue(claims: UserClaims, sessionId: string, refreshToken: string): IssuedSession {
+  async #issue(
+    { claims, notBefore }: Awaited<ReturnType<typeof claimsFor>>,
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<IssuedSession> {
+    await waitPastCutoff(notBefore);
     const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
     const { token, issuedAt } = this.tokens.sign(
       { ...claims, sid: sessionId },
@@ -214,6 +228,10 @@ export function isActiveUser(user: { status: string; deletedAt: Date | null }): 
   return user.status === "ACTIVE" && user.deletedAt === null;
 }
 
-export function isActiveTenant(tenant: { status: string; deletedAt: Date | null }): boolean {
-  return tenant.status === "ACTIVE" && tenant.deletedAt === null;
+/**
+ * A pending tenant's users sign in to finish their set-up while they wait for approval; a suspended or
+ * deleted tenant's users do not sign in at all.
+ */
+export function tenantAllowsSignIn(tenant: { status: string; deletedAt: Date | null }): boolean {
+  return (tenant.status === "ACTIVE" || tenant.status === "PENDING") && tenant.deletedAt === null;
 }

@@ -48,6 +48,15 @@ export function organizationTypeLabel(type: "BILLER" | "AGENT_INSTITUTION" | nul
   return null;
 }
 
-export function statusLabel(status: "ACTIVE" | "SUSPENDED" | "DISABLED"): "Active" | "Suspended" | "Disabled" {
-  return status === "ACTIVE" ? "Active" : status === "SUSPENDED" ? "Suspended" : "Disabled";
+const STATUS_LABELS = { ACTIVE: "Active", SUSPENDED: "Suspended", DISABLED: "Disabled", PENDING: "Pending" } as const;
+type StatusLabels = typeof STATUS_LABELS;
+
+/** The seed's status words. */
+export function statusLabel<S extends keyof StatusLabels>(status: S): StatusLabels[S] {
+  return STATUS_LABELS[status];
+}
+
+/** "Pending" → "PENDING": a tenant status as the seed spells it, back to the database's. */
+export function tenantStatusOf(label: "Active" | "Suspended" | "Pending"): "ACTIVE" | "SUSPENDED" | "PENDING" {
+  return label === "Active" ? "ACTIVE" : label === "Suspended" ? "SUSPENDED" : "PENDING";
 }

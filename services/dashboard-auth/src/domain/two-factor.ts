@@ -1,9 +1,10 @@
 import { randomInt } from "node:crypto";
 import type { Db, TotpEnrolmentModel as TotpEnrolment } from "@ipaas/db";
-import { type MasterKey, newId, sha256Hex } from "@ipaas/service-kit";
+import { type MasterKey, newId } from "@ipaas/service-kit";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
 import { fail } from "../errors";
+import { expireClaims } from "./claims";
 
 /** NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures, then the authenticator is disabled. */
 export const MAX_CONSECUTIVE_FAILURES = 100;
@@ -83,10 +84,18 @@ export class TwoFactor {
       await tx.totpEnrolment.update({ where: { userId }, data: { confirmedAt: new Date(), failedAttempts: 0 } });
       await tx.recoveryCode.deleteMany({ where: { userId } });
       await tx.recoveryCode.createMany({
-        data: codes.map((c) => ({ id: newId("rcv"), userId, codeHash: sha256Hex(normalizeRecoveryCode(c)) })),
+        data: codes.map((c) => ({ id: newId("rcv"), userId, codeHash: this.#recoveryCodeHash(userId, c) })),
       });
     });
     return codes;
+  }
+
+  /**
+   * Recovery codes carry 50 bits: a plain digest of one is found by brute force in hours by whoever reads
+   * the table. Keyed by the master key and bound to the user, the stored value is useless on its own.
+   */
+  #recoveryCodeHash(userId: string, code: string): string {
+    return this.masterKey.lookupHash(`${userId}:${normalizeRecoveryCode(code)}`, "recovery-code");
   }
 
   /** The user's enrolment; 2FA is enabled when it is confirmed. */
@@ -110,7 +119,7 @@ export class TwoFactor {
       }
     } else {
       const used = await this.db.recoveryCode.updateMany({
-        where: { userId, codeHash: sha256Hex(normalizeRecoveryCode(trimmed)), usedAt: null },
+        where: { userId, codeHash: this.#recoveryCodeHash(userId, trimmed), usedAt: null },
         data: { usedAt: new Date() },
       });
       if (used.count === 1) {
@@ -165,6 +174,8 @@ export class TwoFactor {
         where: { userId, disabledAt: null },
         data: { disabledAt: new Date() },
       });
+      // isTwoFactorEnabled is a claim: tokens that still say true are stale now.
+      if (disabled.count === 1) await expireClaims(this.db, { id: userId });
       return disabled.count === 1;
     }
     return false;

@@ -1,8 +1,18 @@
 import type { Db, Prisma, Tx } from "@ipaas/db";
 import { newId } from "@ipaas/service-kit";
 import { fail } from "../errors";
-import { ACTIONS, type Action, type Actor, assertReaches, canGrant, type Grants, type TenantRef } from "./access";
+import {
+  ACTIONS,
+  type Action,
+  type Actor,
+  assertReaches,
+  canGrant,
+  type Grants,
+  isPlatformOwner,
+  type TenantRef,
+} from "./access";
 import { auditChange, tenantRef } from "./audit";
+import { expireClaims } from "./claims";
 import type { Passwords } from "./passwords";
 import type { Origin, Sessions } from "./sessions";
 import { statusLabel } from "./tenancy";
@@ -166,17 +176,18 @@ export class UserAdmin {
   }
 
   async updateSelf(self: { userId: string; tenantId: string }, name: string, origin: Origin): Promise<void> {
-    await this.db.user.update({ where: { id: self.userId }, data: { name: name.trim() } });
-    await auditChange(
-      this.db,
-      origin,
-      self,
-      "user.updated",
-      { type: "user", id: self.userId, tenantId: self.tenantId },
-      {
-        fields: ["name"],
-      },
-    );
+    await this.db.$transaction(async (tx) => {
+      await tx.user.update({ where: { id: self.userId }, data: { name: name.trim() } });
+      await expireClaims(tx, { id: self.userId });
+      await auditChange(
+        tx,
+        origin,
+        self,
+        "user.updated",
+        { type: "user", id: self.userId, tenantId: self.tenantId },
+        { fields: ["name"] },
+      );
+    });
   }
 
   async update(
@@ -216,6 +227,7 @@ export class UserAdmin {
         await this.#writePermissions(tx, target.id, change.permissions, modules);
       }
       if (change.status === "Disabled") await this.sessions.endAllFor(target.id, "disabled", { db: tx });
+      await expireClaims(tx, { id: target.id });
       await auditChange(
         tx,
         origin,
@@ -265,13 +277,16 @@ export class UserAdmin {
         errors: [{ field: "role_id", message: "no such role in this tenant" }],
       });
     }
-    const platformOwner = actor.tenant.kind === "MAIN" && actor.internal && tenant.id !== actor.tenant.id;
+    const platformOwner = isPlatformOwner(actor) && tenant.id !== actor.tenant.id;
     if (!platformOwner && role.rank < actor.roleRank)
       throw fail("FORBIDDEN", "you cannot assign a role above your own");
     return role;
   }
 
-  /** Every granted module exists; nobody grants a flag they do not hold (unchanged grants pass). */
+  /**
+   * Every granted module exists; nobody grants a flag they do not hold, nor takes away one they do not
+   * hold themselves (unchanged grants pass).
+   */
   async #checkGrants(actor: Actor, wanted: PermissionInput[], current: PermissionInput[]) {
     const slugs = wanted.map((p) => p.slug);
     if (new Set(slugs).size !== slugs.length) {
@@ -293,6 +308,14 @@ export class UserAdmin {
       if (before) for (const a of ACTIONS) if (grantsOf(before)[a]) added[a] = false;
       if (!canGrant(actor, p.slug, added)) throw fail("FORBIDDEN", `you cannot grant more than you hold on ${p.slug}`);
     });
+    for (const held of current) {
+      const kept = wanted.find((p) => p.slug === held.slug);
+      const removed = grantsOf(held);
+      if (kept) for (const a of ACTIONS) if (grantsOf(kept)[a]) removed[a] = false;
+      if (!canGrant(actor, held.slug, removed)) {
+        throw fail("FORBIDDEN", `you cannot take away what you do not hold on ${held.slug}`);
+      }
+    }
     return modules;
   }
 
@@ -311,12 +334,16 @@ export class UserAdmin {
     });
   }
 
-  /** Only someone above the target may change or remove them; the tenant's first user only by the platform owner. */
+  /**
+   * Only someone strictly above the target may change or remove them: equals cannot strip, demote or
+   * disable each other. The tenant's first user outranks everyone in it and is changed only by the
+   * platform owner.
+   */
   #assertOutranks(actor: Actor, target: UserRow) {
     if (target.id === actor.userId) return;
-    const platformOwner = actor.tenant.kind === "MAIN" && actor.internal && target.tenantId !== actor.tenant.id;
+    const platformOwner = isPlatformOwner(actor) && target.tenantId !== actor.tenant.id;
     if (platformOwner || actor.head) return;
-    if (target.head || target.role.rank < actor.roleRank) throw fail("FORBIDDEN", "that user ranks above you");
+    if (target.head || target.role.rank <= actor.roleRank) throw fail("FORBIDDEN", "that user does not rank below you");
   }
 
   async #assertNotLastTopHolder(target: UserRow, tx: Tx | Db = this.db, leaving: string[] = [target.id]) {

@@ -1,11 +1,17 @@
+import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { AttemptGates } from "../domain/attempt-gates";
 import { Login } from "../domain/login";
 import { PasswordReset } from "../domain/password-reset";
 import { Registration } from "../domain/registration";
 import { type Principal, Sessions } from "../domain/sessions";
 import { TwoFactor } from "../domain/two-factor";
 import { fail } from "../errors";
+import { sweepGates } from "../repositories/attempt-gates";
+
+const GATE_SWEEP_INTERVAL_MS = 10 * 60_000;
+const GATE_RETENTION_MS = 24 * 3_600_000;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -22,14 +28,6 @@ declare module "fastify" {
   }
 }
 
-/** The Bearer token of a request, or null. */
-export function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return null;
-  const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
-  return match?.[1] ?? null;
-}
-
 /** The dashboard's identity services, built once per app and shared by the routes. */
 export const identityPlugin = fp(
   async (app: FastifyInstance) => {
@@ -37,13 +35,29 @@ export const identityPlugin = fp(
     const twoFactor = new TwoFactor(app.db, app.masterKey);
     app.decorate("sessions", sessions);
     app.decorate("twoFactor", twoFactor);
-    app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens));
-    app.decorate("registration", new Registration(app.db, app.passwords));
+    const gates = new AttemptGates(app.db, app.masterKey);
+    app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
+    app.decorate(
+      "registration",
+      new Registration(app.db, app.passwords, app.mailer, app.config.BANK_REGISTRATION, app.log),
+    );
     app.decorate(
       "passwordReset",
-      new PasswordReset(app.db, app.passwords, sessions, app.mailer, app.config.DASHBOARD_UI_URL, app.log),
+      new PasswordReset(app.db, app.passwords, sessions, app.mailer, gates, app.config.DASHBOARD_UI_URL, app.log),
     );
+    // Gates untouched for a day count afresh anyway; dropping them keeps the table small.
+    const sweeper = setInterval(() => {
+      sweepGates(app.db, new Date(Date.now() - GATE_RETENTION_MS)).catch((error: unknown) => {
+        app.log.warn({ err: error }, "could not sweep old attempt gates");
+      });
+    }, GATE_SWEEP_INTERVAL_MS);
+    sweeper.unref();
+    app.addHook("onClose", async () => clearInterval(sweeper));
     app.decorateRequest("principal", null);
+    // What an authenticated route answers is about one person or tenant: no cache may keep it.
+    app.addHook("onSend", async (request, reply) => {
+      if (request.principal && !reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
+    });
     app.decorate("authenticate", async (request: FastifyRequest) => {
       const token = bearerToken(request);
       if (!token) throw fail("INVALID_TOKEN", "send the access token as `Authorization: Bearer <token>`");

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { Banks } from "../domain/banks";
 import { Catalogue } from "../domain/catalogue";
 import { Organizations } from "../domain/organizations";
+import { ScopeCatalogue } from "../domain/scopes";
 import { UserAdmin } from "../domain/users";
 
 declare module "fastify" {
@@ -9,15 +11,19 @@ declare module "fastify" {
     users: UserAdmin;
     catalogue: Catalogue;
     organizations: Organizations;
+    banks: Banks;
+    scopes: ScopeCatalogue;
   }
 }
 
-/** The tenant-management services: users, roles and modules, organizations. */
+/** The tenant-management services: users, roles and modules, organizations, banks and the scope catalogue. */
 export const managementPlugin = fp(
   async (app: FastifyInstance) => {
     app.decorate("users", new UserAdmin(app.db, app.passwords, app.sessions));
     app.decorate("catalogue", new Catalogue(app.db));
     app.decorate("organizations", new Organizations(app.db));
+    app.decorate("banks", new Banks(app.db, app.passwords, app.mailer, app.config.DASHBOARD_UI_URL));
+    app.decorate("scopes", new ScopeCatalogue(app.db));
   },
   { name: "management", dependencies: ["identity", "access"] },
 );

@@ -5,9 +5,11 @@ import passwordRoutes from "./auth/passwords";
 import registrationRoutes from "./auth/registration";
 import sessionRoutes from "./auth/sessions";
 import twoFactorRoutes from "./auth/two-factor";
+import bankRoutes from "./banks";
 import moduleRoutes from "./modules";
-import organizationRoutes, { credentialRoutes } from "./organizations";
+import organizationRoutes, { approvalRoutes, credentialRoutes } from "./organizations";
 import roleRoutes from "./roles";
+import scopeRoutes from "./scopes";
 import changePasswordRoutes from "./users/change-password";
 import userRoutes from "./users/users";
 
@@ -24,5 +26,8 @@ export default async function routes(app: FastifyInstance) {
   await app.register(moduleRoutes);
   await app.register(organizationRoutes);
   await app.register(credentialRoutes);
+  await app.register(approvalRoutes);
+  await app.register(bankRoutes);
+  await app.register(scopeRoutes);
   await app.register(auditRoutes);
 }

@@ -15,6 +15,7 @@ import {
   RotateCredential,
   UpdateOrganization,
 } from "../schemas/management";
+import { OrganizationParams } from "../schemas/onboarding";
 
 const M = PLATFORM_MODULES.organizations;
 const Message = Type.Object({ message: Type.String() });
@@ -81,6 +82,28 @@ export default async function organizationRoutes(app: FastifyInstance) {
       await app.organizations.delete(actor, org, requestOrigin(request));
       app.outboxRelay?.kick();
       return { message: `Organization with id: ${org.id} deleted successfully` };
+    },
+  );
+}
+
+export async function approvalRoutes(app: FastifyInstance) {
+  app.post<{ Params: Static<typeof OrganizationParams> }>(
+    "/organizations/:orgId/approve",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["organizations"],
+        summary: "Approve an organization that registered itself (its bank, or the platform owner)",
+        description: "From then on its client credentials get tokens. api-auth learns of it through an event.",
+        security: [{ bearer: [] }],
+        params: OrganizationParams,
+        response: { 200: OrganizationView, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const org = await app.organizations.approve(actorOf(request), request.params.orgId, requestOrigin(request));
+      app.outboxRelay?.kick();
+      return organizationView(org);
     },
   );
 }

@@ -9,22 +9,27 @@ export function problems(...statuses: number[]) {
 }
 
 // Lengths are bounds against abuse; the real rules (password policy, email shape) run in the domain.
-const Email = Type.String({ format: "email", maxLength: 254, description: "Case is ignored" });
+export const Email = Type.String({ format: "email", maxLength: 254, description: "Case is ignored" });
 const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH });
-const Name = Type.String({ minLength: 1, maxLength: 120, pattern: "\\S" });
+export const Name = Type.String({ minLength: 1, maxLength: 120, pattern: "\\S" });
+
+/** A bank's address: a few named lines. A record's key schema is not checked by JSON Schema, so the key bound is `propertyNames`. */
+export const Address = Type.Record(Type.String(), Type.String({ maxLength: 300 }), {
+  maxProperties: 12,
+  propertyNames: { minLength: 1, maxLength: 40 },
+  description: "Where the bank is: line1, line2, city, state, postalCode, country… (keys of at most 40 characters)",
+});
+export const BankName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
 const Timestamp = Type.String({ format: "date-time" });
 
 export const BankRegistration = Type.Object(
   {
-    bankName: Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
-    branch: Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" }),
+    bankName: BankName,
+    branch: BankName,
     name: Name,
     email: Email,
     password: Password,
-    address: Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 300 }), {
-      maxProperties: 12,
-      description: "Where the bank is: line1, line2, city, state, postalCode, country…",
-    }),
+    address: Address,
   },
   { additionalProperties: false },
 );

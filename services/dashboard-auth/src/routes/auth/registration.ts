@@ -21,7 +21,11 @@ export default async function registrationRoutes(app: FastifyInstance) {
         tags: ["auth"],
         summary: "Register a bank and its first user, the Master Admin",
         body: BankRegistration,
-        response: { 201: BankRegistered, ...problems(400, 409, 429) },
+        description:
+          "The bank starts Pending until the platform owner approves it (BANK_REGISTRATION=approval, the default); " +
+          "`open` starts it Active and `closed` refuses with 403 REGISTRATION_CLOSED. An e-mail address that " +
+          "already has an account gets the same answer, nothing is created and the address's owner is told by mail.",
+        response: { 201: BankRegistered, ...problems(400, 403, 429) },
       },
     },
     async (request, reply) => {
@@ -55,9 +59,15 @@ export default async function registrationRoutes(app: FastifyInstance) {
       schema: {
         tags: ["auth"],
         summary: "Register an organization (Biller or Agent Institution) under a bank, with its Super Admin",
-        description: "Returns the client key and the client secret. The secret is shown this once.",
+        description:
+          "Returns the client key and the client secret; the secret is shown this once. `scopes` must be among " +
+          "those the bank allows from the platform's catalogue (400 SCOPES_NOT_ALLOWED names the others). The " +
+          "organization starts Pending, and its credentials get invalid_client, until its bank or the platform " +
+          "owner approves it, unless the bank lets organizations start Active. The bank must be Active. An " +
+          "e-mail address that already has an account gets the same answer with credentials that do not work; " +
+          "nothing is created and the address's owner is told by mail.",
         body: OrganizationRegistration,
-        response: { 201: OrganizationRegistered, ...problems(400, 409, 429) },
+        response: { 201: OrganizationRegistered, ...problems(400, 429) },
       },
     },
     async (request, reply) => {

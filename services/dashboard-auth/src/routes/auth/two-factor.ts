@@ -1,10 +1,9 @@
-import { InvalidTokenError, requestOrigin, writeAudit } from "@ipaas/service-kit";
+import { bearerToken, InvalidTokenError, requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Static } from "typebox";
 import { SETUP_TOKEN } from "../../domain/login";
 import { isActiveUser } from "../../domain/sessions";
 import { fail } from "../../errors";
-import { bearerToken } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { CodeBody, problems, RecoveryCodes, TwoFactorSetup } from "../../schemas/auth";
 

@@ -31,7 +31,7 @@ export default async function changePasswordRoutes(app: FastifyInstance) {
         });
       }
       const user = await app.db.user.findUniqueOrThrow({ where: { id: principal.userId } });
-      if (!(await app.passwords.verify(user.passwordHash, current_password))) {
+      if (!(await app.passwords.verify(user.passwordHash, current_password, origin.ip))) {
         await writeAudit(
           app.db,
           {
@@ -50,7 +50,7 @@ export default async function changePasswordRoutes(app: FastifyInstance) {
           errors: [{ field: "password", message: verdict.reason }],
         });
       }
-      const passwordHash = await app.passwords.hash(password);
+      const passwordHash = await app.passwords.hash(password, origin.ip);
       await app.db.$transaction(async (tx) => {
         await tx.user.update({ where: { id: user.id }, data: { passwordHash, passwordChangedAt: new Date() } });
         await app.sessions.endAllFor(user.id, "password_changed", { except: principal.sessionId, db: tx });

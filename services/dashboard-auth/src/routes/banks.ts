@@ -1,0 +1,125 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Static } from "typebox";
+import Type from "typebox";
+import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
+import { bankView } from "../domain/banks";
+import { tenantStatusOf } from "../domain/tenancy";
+import { fail } from "../errors";
+import { actorOf } from "../plugins/access";
+import { problems } from "../schemas/auth";
+import { BankCreated, BankListQuery, BankParams, BankSettings, BankView, CreateBank } from "../schemas/onboarding";
+
+const M = PLATFORM_MODULES.banks;
+
+/** Onboarding banks (the platform owner) and a bank's terms for its organizations (the bank or the owner). */
+export default async function bankRoutes(app: FastifyInstance) {
+  function platformOwner(request: FastifyRequest) {
+    const actor = actorOf(request);
+    if (!isPlatformOwner(actor)) throw fail("FORBIDDEN", "only the platform owner onboards banks");
+    return actor;
+  }
+
+  app.get<{ Querystring: Static<typeof BankListQuery> }>(
+    "/banks",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["banks"],
+        summary: "Every bank, or those with one status such as ?status=Pending (platform owner)",
+        security: [{ bearer: [] }],
+        querystring: BankListQuery,
+        response: { 200: Type.Array(BankView), ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      platformOwner(request);
+      const { status } = request.query;
+      return (await app.banks.list(status ? tenantStatusOf(status) : undefined)).map(bankView);
+    },
+  );
+
+  app.post<{ Body: Static<typeof CreateBank> }>(
+    "/banks",
+    {
+      preHandler: app.authorize(M, "create"),
+      schema: {
+        tags: ["banks"],
+        summary: "Create a bank, Active at once, with its Master Admin (platform owner)",
+        description: "The Master Admin is mailed a single-use link (30 minutes) to choose their own password.",
+        security: [{ bearer: [] }],
+        body: CreateBank,
+        response: { 201: BankCreated, ...problems(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { bank, user } = await app.banks.create(platformOwner(request), request.body, requestOrigin(request));
+      return reply.status(201).send({
+        ...bankView(bank),
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        message: "Bank created; its Master Admin has been sent a link to set their password",
+      });
+    },
+  );
+
+  app.get<{ Params: Static<typeof BankParams> }>(
+    "/banks/:bankId",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["banks"],
+        summary: "A bank and its terms for organizations (its own users, or the platform owner)",
+        security: [{ bearer: [] }],
+        params: BankParams,
+        response: { 200: BankView, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => bankView(await app.banks.get(actorOf(request), request.params.bankId)),
+  );
+
+  app.put<{ Params: Static<typeof BankParams>; Body: Static<typeof BankSettings> }>(
+    "/banks/:bankId",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["banks"],
+        summary: "Choose which catalogue scopes the bank's organizations may hold and whether they start Active",
+        description:
+          "Its own users (with banks:update) or the platform owner. Narrowing `organizationScopes` takes the " +
+          "dropped scopes from the bank's organizations at once; their partner tokens stop carrying them.",
+        security: [{ bearer: [] }],
+        params: BankParams,
+        body: BankSettings,
+        response: { 200: BankView, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const bank = await app.banks.updateSettings(
+        actorOf(request),
+        request.params.bankId,
+        request.body,
+        requestOrigin(request),
+      );
+      app.outboxRelay?.kick();
+      return bankView(bank);
+    },
+  );
+
+  app.post<{ Params: Static<typeof BankParams> }>(
+    "/banks/:bankId/approve",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["banks"],
+        summary: "Approve a bank that registered itself (platform owner)",
+        security: [{ bearer: [] }],
+        params: BankParams,
+        response: { 200: BankView, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      bankView(await app.banks.approve(platformOwner(request), request.params.bankId, requestOrigin(request))),
+  );
+}

@@ -1,0 +1,97 @@
+import { requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Static } from "typebox";
+import Type from "typebox";
+import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
+import { scopeView } from "../domain/scopes";
+import { fail } from "../errors";
+import { actorOf } from "../plugins/access";
+import { problems } from "../schemas/auth";
+import { CreateScope, ScopeParams, ScopeView, UpdateScope } from "../schemas/onboarding";
+
+const M = PLATFORM_MODULES.scopes;
+const Message = Type.Object({ message: Type.String() });
+
+/** The scope catalogue: everyone signed in may read it (banks choose from it); only the platform owner changes it. */
+export default async function scopeRoutes(app: FastifyInstance) {
+  function platformOwner(request: FastifyRequest) {
+    const actor = actorOf(request);
+    if (!isPlatformOwner(actor)) throw fail("FORBIDDEN", "only the platform owner manages the scope catalogue");
+    return actor;
+  }
+
+  app.get(
+    "/scopes",
+    {
+      preHandler: app.authorize(M, "read"),
+      schema: {
+        tags: ["scopes"],
+        summary: "The platform's API scope catalogue",
+        security: [{ bearer: [] }],
+        response: { 200: Type.Array(ScopeView), ...problems(401, 403) },
+      },
+    },
+    async () => (await app.scopes.list()).map(scopeView),
+  );
+
+  app.post<{ Body: Static<typeof CreateScope> }>(
+    "/scopes",
+    {
+      preHandler: app.authorize(M, "create"),
+      schema: {
+        tags: ["scopes"],
+        summary: "Add a scope to the catalogue (platform owner)",
+        security: [{ bearer: [] }],
+        body: CreateScope,
+        response: { 201: ScopeView, ...problems(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const scope = await app.scopes.create(platformOwner(request), request.body, requestOrigin(request));
+      return reply.status(201).send(scopeView(scope));
+    },
+  );
+
+  app.put<{ Params: Static<typeof ScopeParams>; Body: Static<typeof UpdateScope> }>(
+    "/scopes/:name",
+    {
+      preHandler: app.authorize(M, "update"),
+      schema: {
+        tags: ["scopes"],
+        summary: "Change a scope's description (platform owner)",
+        security: [{ bearer: [] }],
+        params: ScopeParams,
+        body: UpdateScope,
+        response: { 200: ScopeView, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      scopeView(
+        await app.scopes.update(
+          platformOwner(request),
+          request.params.name,
+          request.body.description,
+          requestOrigin(request),
+        ),
+      ),
+  );
+
+  app.delete<{ Params: Static<typeof ScopeParams> }>(
+    "/scopes/:name",
+    {
+      preHandler: app.authorize(M, "delete"),
+      schema: {
+        tags: ["scopes"],
+        summary: "Remove a scope (platform owner): every bank's list and every organization loses it at once",
+        security: [{ bearer: [] }],
+        params: ScopeParams,
+        response: { 200: Message, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await app.scopes.delete(platformOwner(request), request.params.name, requestOrigin(request));
+      app.outboxRelay?.kick();
+      return { message: `Scope '${request.params.name}' removed` };
+    },
+  );
+}
