@@ -1,7 +1,7 @@
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
-import { type Action, type Actor, can, loadActor } from "../domain/access";
+import { type Action, type Actor, can, isPlatformOwner, loadActor } from "../domain/access";
 import { fail } from "../errors";
 import { principalOf } from "./identity";
 
@@ -48,4 +48,11 @@ export const accessPlugin = fp(
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw fail("UNAUTHENTICATED");
   return request.actor;
+}
+
+/** The actor of a route only the platform owner may use; anyone else is refused with 403 saying `what`. */
+export function platformOwnerOf(request: FastifyRequest, what: string): Actor {
+  const actor = actorOf(request);
+  if (!isPlatformOwner(actor)) throw fail("FORBIDDEN", `only the platform owner ${what}`);
+  return actor;
 }

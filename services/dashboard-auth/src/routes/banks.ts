@@ -1,12 +1,11 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
-import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
+import { PLATFORM_MODULES } from "../domain/access";
 import { bankView } from "../domain/banks";
 import { tenantStatusOf } from "../domain/tenancy";
-import { fail } from "../errors";
-import { actorOf } from "../plugins/access";
+import { actorOf, platformOwnerOf } from "../plugins/access";
 import { problems } from "../schemas/auth";
 import { BankCreated, BankListQuery, BankParams, BankSettings, BankView, CreateBank } from "../schemas/onboarding";
 
@@ -14,12 +13,6 @@ const M = PLATFORM_MODULES.banks;
 
 /** Onboarding banks (the platform owner) and a bank's terms for its organizations (the bank or the owner). */
 export default async function bankRoutes(app: FastifyInstance) {
-  function platformOwner(request: FastifyRequest) {
-    const actor = actorOf(request);
-    if (!isPlatformOwner(actor)) throw fail("FORBIDDEN", "only the platform owner onboards banks");
-    return actor;
-  }
-
   app.get<{ Querystring: Static<typeof BankListQuery> }>(
     "/banks",
     {
@@ -33,7 +26,7 @@ export default async function bankRoutes(app: FastifyInstance) {
       },
     },
     async (request) => {
-      platformOwner(request);
+      platformOwnerOf(request, "onboards banks");
       const { status } = request.query;
       return (await app.banks.list(status ? tenantStatusOf(status) : undefined)).map(bankView);
     },
@@ -53,7 +46,11 @@ export default async function bankRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { bank, user } = await app.banks.create(platformOwner(request), request.body, requestOrigin(request));
+      const { bank, user } = await app.banks.create(
+        platformOwnerOf(request, "onboards banks"),
+        request.body,
+        requestOrigin(request),
+      );
       return reply.status(201).send({
         ...bankView(bank),
         userId: user.id,
@@ -120,6 +117,12 @@ export default async function bankRoutes(app: FastifyInstance) {
       },
     },
     async (request) =>
-      bankView(await app.banks.approve(platformOwner(request), request.params.bankId, requestOrigin(request))),
+      bankView(
+        await app.banks.approve(
+          platformOwnerOf(request, "onboards banks"),
+          request.params.bankId,
+          requestOrigin(request),
+        ),
+      ),
   );
 }

@@ -1,11 +1,10 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { moduleView } from "../domain/catalogue";
-import { fail } from "../errors";
-import { actorOf } from "../plugins/access";
+import { platformOwnerOf } from "../plugins/access";
 import { problems } from "../schemas/auth";
 import { IdParams, IdsQuery, ModuleBody, ModuleCreated, ModuleView } from "../schemas/management";
 
@@ -13,13 +12,6 @@ const M = PLATFORM_MODULES.modules;
 const Message = Type.Object({ message: Type.String() });
 
 export default async function moduleRoutes(app: FastifyInstance) {
-  /** The module catalogue is the platform owner's: changing it needs a MAIN user as well as the permission. */
-  function platformOwner(request: FastifyRequest) {
-    const actor = actorOf(request);
-    if (actor.tenant.kind !== "MAIN") throw fail("FORBIDDEN", "only the platform owner manages modules");
-    return actor;
-  }
-
   app.post<{ Body: Static<typeof ModuleBody> }>(
     "/modules",
     {
@@ -34,7 +26,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       const module = await app.catalogue.createModule(
-        platformOwner(request),
+        platformOwnerOf(request, "manages modules"),
         request.body.module,
         requestOrigin(request),
       );
@@ -86,7 +78,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
     },
     async (request) => {
       await app.catalogue.renameModule(
-        platformOwner(request),
+        platformOwnerOf(request, "manages modules"),
         request.params.id,
         request.body.module,
         requestOrigin(request),
@@ -108,7 +100,11 @@ export default async function moduleRoutes(app: FastifyInstance) {
       },
     },
     async (request) => {
-      await app.catalogue.deleteModules(platformOwner(request), request.query.id, requestOrigin(request));
+      await app.catalogue.deleteModules(
+        platformOwnerOf(request, "manages modules"),
+        request.query.id,
+        requestOrigin(request),
+      );
       return { message: `Module with id(s): ${request.query.id.join(",")} deleted successfully` };
     },
   );

@@ -2,7 +2,7 @@ import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
-import { PLATFORM_MODULES } from "../domain/access";
+import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
 import { organizationView, rotateCredential } from "../domain/organizations";
 import { e164 } from "../domain/phone";
 import { fail } from "../errors";
@@ -129,7 +129,7 @@ export async function credentialRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const actor = actorOf(request);
       const org = await app.organizations.get(actor, request.query.org_id, "update");
-      const platformOwner = actor.tenant.kind === "MAIN" && actor.internal;
+      const platformOwner = isPlatformOwner(actor);
       if (!platformOwner && !(actor.head && actor.tenant.id === org.id)) {
         throw fail("FORBIDDEN", "only the organization's Super Admin or the platform owner rotates its secret");
       }

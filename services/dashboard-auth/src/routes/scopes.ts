@@ -1,11 +1,10 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Static } from "typebox";
 import Type from "typebox";
-import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
+import { PLATFORM_MODULES } from "../domain/access";
 import { scopeView } from "../domain/scopes";
-import { fail } from "../errors";
-import { actorOf } from "../plugins/access";
+import { platformOwnerOf } from "../plugins/access";
 import { problems } from "../schemas/auth";
 import { CreateScope, ScopeParams, ScopeView, UpdateScope } from "../schemas/onboarding";
 
@@ -14,12 +13,6 @@ const Message = Type.Object({ message: Type.String() });
 
 /** The scope catalogue: everyone signed in may read it (banks choose from it); only the platform owner changes it. */
 export default async function scopeRoutes(app: FastifyInstance) {
-  function platformOwner(request: FastifyRequest) {
-    const actor = actorOf(request);
-    if (!isPlatformOwner(actor)) throw fail("FORBIDDEN", "only the platform owner manages the scope catalogue");
-    return actor;
-  }
-
   app.get(
     "/scopes",
     {
@@ -47,7 +40,11 @@ export default async function scopeRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const scope = await app.scopes.create(platformOwner(request), request.body, requestOrigin(request));
+      const scope = await app.scopes.create(
+        platformOwnerOf(request, "manages the scope catalogue"),
+        request.body,
+        requestOrigin(request),
+      );
       return reply.status(201).send(scopeView(scope));
     },
   );
@@ -68,7 +65,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
     async (request) =>
       scopeView(
         await app.scopes.update(
-          platformOwner(request),
+          platformOwnerOf(request, "manages the scope catalogue"),
           request.params.name,
           request.body.description,
           requestOrigin(request),
@@ -89,7 +86,11 @@ export default async function scopeRoutes(app: FastifyInstance) {
       },
     },
     async (request) => {
-      await app.scopes.delete(platformOwner(request), request.params.name, requestOrigin(request));
+      await app.scopes.delete(
+        platformOwnerOf(request, "manages the scope catalogue"),
+        request.params.name,
+        requestOrigin(request),
+      );
       app.outboxRelay?.kick();
       return { message: `Scope '${request.params.name}' removed` };
     },
