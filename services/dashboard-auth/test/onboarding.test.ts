@@ -2,6 +2,7 @@
 // (finding 9). The scope catalogue is global to the platform, so this runs on a database of its own.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAILS_PER_ACCOUNT } from "../src/domain/attempt-gates";
 import {
   as,
   buildDashboard,
@@ -263,6 +264,18 @@ describe("onboarding", () => {
 
     // The address's owner hears of both attempts.
     await expect.poll(() => smtp.to(bank.email).filter((m) => m.text.includes("tried to register")).length).toBe(2);
+  });
+
+  it("tells the owner of an address of a few registration attempts, not of every one", async () => {
+    const bank = await approvedBank();
+    const notices = () => smtp.to(bank.email).filter((m) => m.text.includes("tried to register")).length;
+    for (let i = 0; i < MAILS_PER_ACCOUNT.freeAttempts + 3; i++) {
+      const res = await post(app, "/v1/auth/banks/register", bankBody({ email: bank.email }));
+      expect(res.statusCode).toBe(201);
+    }
+    await expect.poll(notices).toBe(MAILS_PER_ACCOUNT.freeAttempts);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(notices()).toBe(MAILS_PER_ACCOUNT.freeAttempts);
   });
 });
 

@@ -2,7 +2,7 @@
 // findings 2, 8, 10 and the forgot-password throttle of 13). Each test names the defect it pins.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS, RESET_MAILS_PER_ACCOUNT } from "../src/domain/attempt-gates";
+import { MAILS_PER_ACCOUNT, PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS } from "../src/domain/attempt-gates";
 import { buildDashboard, email, enrolledUser, PASSWORD, registerOrganization, SmtpSink, totp } from "./harness";
 
 function login(app: FastifyInstance, address: string, body: Record<string, string>) {
@@ -111,7 +111,7 @@ describe("password guessing", () => {
   it("sends at most a few reset mails to one account however often it is asked (finding 13)", async () => {
     const org = await registerOrganization(app);
     const before = smtp.to(org.email).length;
-    for (let i = 0; i < RESET_MAILS_PER_ACCOUNT.freeAttempts + 3; i++) {
+    for (let i = 0; i < MAILS_PER_ACCOUNT.freeAttempts + 3; i++) {
       const r = await app.inject({
         method: "POST",
         url: "/v1/auth/forgot-password",
@@ -121,8 +121,8 @@ describe("password guessing", () => {
       expect(r.statusCode).toBe(202);
     }
     // The mails go out after the answer; give the last one time to arrive.
-    await expect.poll(() => smtp.to(org.email).length - before).toBe(RESET_MAILS_PER_ACCOUNT.freeAttempts);
+    await expect.poll(() => smtp.to(org.email).length - before).toBe(MAILS_PER_ACCOUNT.freeAttempts);
     await new Promise((r) => setTimeout(r, 300));
-    expect(smtp.to(org.email).length - before).toBe(RESET_MAILS_PER_ACCOUNT.freeAttempts);
+    expect(smtp.to(org.email).length - before).toBe(MAILS_PER_ACCOUNT.freeAttempts);
   });
 });

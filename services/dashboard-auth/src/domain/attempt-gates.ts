@@ -27,8 +27,11 @@ export const PASSWORD_PER_ACCOUNT: GatePolicy = {
   forgetAfterMs: 24 * 3_600_000,
 };
 
-/** Password-reset mails per account: three at once, then one every 20 minutes at most. */
-export const RESET_MAILS_PER_ACCOUNT: GatePolicy = {
+/**
+ * Unasked-for mails to one account (password resets, "someone tried to register with your address"):
+ * three at once, then one every 20 minutes at most, per kind.
+ */
+export const MAILS_PER_ACCOUNT: GatePolicy = {
   freeAttempts: 3,
   firstDelayMs: 20 * 60_000,
   maxDelayMs: 20 * 60_000,
@@ -83,10 +86,13 @@ export class AttemptGates {
     await resetGates(this.db, this.#passwordKeys(email, address));
   }
 
-  /** Whether another reset mail may go to this account now; counts it when it may. */
-  async admitResetMail(email: string): Promise<boolean> {
-    const key = `reset:${this.masterKey.lookupHash(email, "attempt-gate")}`;
-    return (await passGate(this.db, key, RESET_MAILS_PER_ACCOUNT, new Date(this.now()))).passed;
+  /**
+   * Whether another mail of this kind may go to this address now; counts it when it may. Anyone can ask
+   * for these mails, so without a bound they would flood an inbox and hide the one that matters.
+   */
+  async admitMail(kind: "reset" | "registration-notice", email: string): Promise<boolean> {
+    const key = `${kind}:${this.masterKey.lookupHash(email, "attempt-gate")}`;
+    return (await passGate(this.db, key, MAILS_PER_ACCOUNT, new Date(this.now()))).passed;
   }
 
   #passwordKeys(email: string, address: string): [string, string] {

@@ -60,8 +60,7 @@ export class PasswordReset {
       );
       return;
     }
-    // An inbox flooded with reset mails is a nuisance to its owner and hides the one that matters.
-    if (!(await this.gates.admitResetMail(email))) {
+    if (!(await this.gates.admitMail("reset", email))) {
       await writeAudit(
         this.db,
         {

@@ -3,6 +3,7 @@ import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../errors";
 import type { Mailer } from "../plugins/mailer";
+import type { AttemptGates } from "./attempt-gates";
 import { auditChange } from "./audit";
 import type { Passwords } from "./passwords";
 import { assertScopesWithin, scopesAllowedUnder } from "./scopes";
@@ -59,6 +60,7 @@ export class Registration {
     private readonly db: Db,
     private readonly passwords: Passwords,
     private readonly mailer: Mailer,
+    private readonly gates: AttemptGates,
     private readonly bankRegistration: BankRegistrationMode,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -185,12 +187,13 @@ export class Registration {
       },
       origin,
     );
-    this.#tellOwner(email, kind);
+    await this.#tellOwner(email, kind);
     const top = SYSTEM_ROLES[kind][0]?.name ?? "Admin";
     return { ...shape, role: { id: newId("rol"), name: top }, user: { id: newId("usr"), email, name: name.trim() } };
   }
 
-  #tellOwner(email: string, kind: "BANK" | "ORGANIZATION"): void {
+  async #tellOwner(email: string, kind: "BANK" | "ORGANIZATION"): Promise<void> {
+    if (!(await this.gates.admitMail("registration-notice", email))) return;
     const what = kind === "BANK" ? "a bank" : "an organization";
     this.mailer
       .send({

@@ -39,7 +39,7 @@ export const identityPlugin = fp(
     app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
     app.decorate(
       "registration",
-      new Registration(app.db, app.passwords, app.mailer, app.config.BANK_REGISTRATION, app.log),
+      new Registration(app.db, app.passwords, app.mailer, gates, app.config.BANK_REGISTRATION, app.log),
     );
     app.decorate(
       "passwordReset",
