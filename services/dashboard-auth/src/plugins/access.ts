@@ -1,5 +1,5 @@
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { type Action, type Actor, can, isPlatformOwner, loadActor } from "../domain/access";
 import { fail } from "../errors";
@@ -7,8 +7,8 @@ import { principalOf } from "./identity";
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** preHandler for a route that needs `action` on `module`: authenticates, then checks current permissions. */
-    authorize(module: string, action: Action): preHandlerAsyncHookHandler;
+    /** Hook for a route that needs `action` on `module`: authenticates, then checks current permissions. */
+    authorize(module: string, action: Action): onRequestAsyncHookHandler;
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -18,7 +18,7 @@ declare module "fastify" {
 export const accessPlugin = fp(
   async (app: FastifyInstance) => {
     app.decorateRequest("actor", null);
-    app.decorate("authorize", (module: string, action: Action): preHandlerAsyncHookHandler => {
+    app.decorate("authorize", (module: string, action: Action): onRequestAsyncHookHandler => {
       return async function authorize(request: FastifyRequest) {
         await app.authenticate(request);
         // Permissions come from the database, not the token: a revocation applies to the next request.

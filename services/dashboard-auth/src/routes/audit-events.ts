@@ -11,7 +11,7 @@ export default async function auditRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
     "/audit-events",
     {
-      preHandler: app.authorize(PLATFORM_MODULES.auditEvents, "read"),
+      config: { access: { module: PLATFORM_MODULES.auditEvents, action: "read" } },
       schema: {
         tags: ["audit"],
         summary: "Your tenant's audit events, newest first; filter by actor, action and time",

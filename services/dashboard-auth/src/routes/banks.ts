@@ -16,7 +16,7 @@ export default async function bankRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof BankListQuery> }>(
     "/banks",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["banks"],
         summary: "Every bank, or those with one status such as ?status=Pending (platform owner)",
@@ -35,7 +35,7 @@ export default async function bankRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof CreateBank> }>(
     "/banks",
     {
-      preHandler: app.authorize(M, "create"),
+      config: { access: { module: M, action: "create" } },
       schema: {
         tags: ["banks"],
         summary: "Create a bank, Active at once, with its Master Admin (platform owner)",
@@ -64,7 +64,7 @@ export default async function bankRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof BankParams> }>(
     "/banks/:bankId",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["banks"],
         summary: "A bank and its terms for organizations (its own users, or the platform owner)",
@@ -79,7 +79,7 @@ export default async function bankRoutes(app: FastifyInstance) {
   app.put<{ Params: Static<typeof BankParams>; Body: Static<typeof BankSettings> }>(
     "/banks/:bankId",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["banks"],
         summary: "Choose which catalogue scopes the bank's organizations may hold and whether they start Active",
@@ -107,7 +107,7 @@ export default async function bankRoutes(app: FastifyInstance) {
   app.post<{ Params: Static<typeof BankParams> }>(
     "/banks/:bankId/approve",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["banks"],
         summary: "Approve a bank that registered itself (platform owner)",

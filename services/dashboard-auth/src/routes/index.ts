@@ -6,6 +6,7 @@ import registrationRoutes from "./auth/registration";
 import sessionRoutes from "./auth/sessions";
 import twoFactorRoutes from "./auth/two-factor";
 import bankRoutes from "./banks";
+import { guardRoutes } from "./guard";
 import moduleRoutes from "./modules";
 import organizationRoutes, { approvalRoutes, credentialRoutes } from "./organizations";
 import roleRoutes from "./roles";
@@ -13,8 +14,9 @@ import scopeRoutes from "./scopes";
 import changePasswordRoutes from "./users/change-password";
 import userRoutes from "./users/users";
 
-/** Every `/v1` route of dashboard-auth. */
+/** Every `/v1` route of dashboard-auth, each guarded by the access it declares unless it is public. */
 export default async function routes(app: FastifyInstance) {
+  guardRoutes(app);
   await app.register(registrationRoutes);
   await app.register(loginRoutes);
   await app.register(twoFactorRoutes);

@@ -15,7 +15,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof ModuleBody> }>(
     "/modules",
     {
-      preHandler: app.authorize(M, "create"),
+      config: { access: { module: M, action: "create" } },
       schema: {
         tags: ["modules"],
         summary: "Add a module to the catalogue (platform owner)",
@@ -37,7 +37,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
   app.get(
     "/modules",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["modules"],
         summary: "The module catalogue",
@@ -51,7 +51,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof IdParams> }>(
     "/modules/:id",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["modules"],
         summary: "One module",
@@ -66,7 +66,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof ModuleBody> }>(
     "/modules/:id",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["modules"],
         summary: "Rename a module (its slug stays) (platform owner)",
@@ -90,7 +90,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
   app.delete<{ Querystring: Static<typeof IdsQuery> }>(
     "/modules",
     {
-      preHandler: app.authorize(M, "delete"),
+      config: { access: { module: M, action: "delete" } },
       schema: {
         tags: ["modules"],
         summary: "Delete modules (?id=a&id=b): all or none (platform owner)",

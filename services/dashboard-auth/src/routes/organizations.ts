@@ -24,7 +24,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof OrganizationQuery> }>(
     "/organizations",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["organizations"],
         summary: "Your organization (banks and the platform owner name one with ?org_id=)",
@@ -40,7 +40,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
   app.put<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof UpdateOrganization> }>(
     "/organizations",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["organizations"],
         summary: "Change company_name, phone or scopes (adding scopes and changing status: platform owner only)",
@@ -67,7 +67,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
   app.delete<{ Querystring: Static<typeof OrganizationQuery> }>(
     "/organizations",
     {
-      preHandler: app.authorize(M, "delete"),
+      config: { access: { module: M, action: "delete" } },
       schema: {
         tags: ["organizations"],
         summary: "Delete your organization (or ?org_id= for the platform owner); every session of its users ends",
@@ -90,7 +90,7 @@ export async function approvalRoutes(app: FastifyInstance) {
   app.post<{ Params: Static<typeof OrganizationParams> }>(
     "/organizations/:orgId/approve",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["organizations"],
         summary: "Approve an organization that registered itself (its bank, or the platform owner)",
@@ -112,7 +112,7 @@ export async function credentialRoutes(app: FastifyInstance) {
   app.patch<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof RotateCredential> }>(
     "/organizations/credential",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["organizations"],
         summary: "Rotate the organization's client secret (its Super Admin, or the platform owner with ?org_id=)",

@@ -15,7 +15,7 @@ export default async function roleRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof CreateRole>; Querystring: Static<typeof TenantQuery> }>(
     "/roles",
     {
-      preHandler: app.authorize(M, "create"),
+      config: { access: { module: M, action: "create" } },
       schema: {
         tags: ["roles"],
         summary: "Add a custom role to your tenant",
@@ -37,7 +37,7 @@ export default async function roleRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof TenantQuery> }>(
     "/roles",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["roles"],
         summary: "The roles of your tenant, system roles first",
@@ -58,7 +58,7 @@ export default async function roleRoutes(app: FastifyInstance) {
     app.get<{ Params: Static<typeof IdParams> }>(
       `${base}/:id`,
       {
-        preHandler: app.authorize(M, "read"),
+        config: { access: { module: M, action: "read" } },
         schema: {
           tags: ["roles"],
           summary: "One role",
@@ -73,7 +73,7 @@ export default async function roleRoutes(app: FastifyInstance) {
     app.delete<{ Querystring: Static<typeof IdsQuery> }>(
       base,
       {
-        preHandler: app.authorize(M, "delete"),
+        config: { access: { module: M, action: "delete" } },
         schema: {
           tags: ["roles"],
           summary: "Delete custom roles (?id=a&id=b): all or none; system roles and roles in use are refused",

@@ -16,7 +16,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
   app.get(
     "/scopes",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["scopes"],
         summary: "The platform's API scope catalogue",
@@ -30,7 +30,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof CreateScope> }>(
     "/scopes",
     {
-      preHandler: app.authorize(M, "create"),
+      config: { access: { module: M, action: "create" } },
       schema: {
         tags: ["scopes"],
         summary: "Add a scope to the catalogue (platform owner)",
@@ -52,7 +52,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
   app.put<{ Params: Static<typeof ScopeParams>; Body: Static<typeof UpdateScope> }>(
     "/scopes/:name",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["scopes"],
         summary: "Change a scope's description (platform owner)",
@@ -76,7 +76,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
   app.delete<{ Params: Static<typeof ScopeParams> }>(
     "/scopes/:name",
     {
-      preHandler: app.authorize(M, "delete"),
+      config: { access: { module: M, action: "delete" } },
       schema: {
         tags: ["scopes"],
         summary: "Remove a scope (platform owner): every bank's list and every organization loses it at once",

@@ -10,7 +10,7 @@ export default async function sessionRoutes(app: FastifyInstance) {
   app.post(
     "/auth/verify-token",
     {
-      preHandler: app.authenticate,
+      config: { access: "signed-in" },
       schema: {
         tags: ["auth"],
         summary: "Check an access token (Bearer): signature, expiry, session, and the user's current state",
@@ -61,7 +61,7 @@ export default async function sessionRoutes(app: FastifyInstance) {
   app.post(
     "/auth/logout",
     {
-      preHandler: app.authenticate,
+      config: { access: "signed-in" },
       schema: {
         tags: ["auth"],
         summary: "End this session at once: its access and refresh tokens stop working",

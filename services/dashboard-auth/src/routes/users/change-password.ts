@@ -10,8 +10,7 @@ export default async function changePasswordRoutes(app: FastifyInstance) {
   app.put<{ Body: Static<typeof ChangePasswordBody> }>(
     "/users/change-password",
     {
-      config: authRateLimit,
-      preHandler: app.authenticate,
+      config: { ...authRateLimit, access: "signed-in" },
       schema: {
         tags: ["users"],
         summary: "Change your own password (the current one is required); your other sessions end",

@@ -26,7 +26,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof CreateUser>; Querystring: Static<typeof TenantQuery> }>(
     "/users",
     {
-      preHandler: app.authorize(M, "create"),
+      config: { access: { module: M, action: "create" } },
       schema: {
         tags: ["users"],
         summary: "Create a user in your tenant with a role and per-module permissions",
@@ -48,7 +48,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof Page> }>(
     "/users",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["users"],
         summary: "List the users of your tenant",
@@ -68,7 +68,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.get(
     "/users/profile",
     {
-      preHandler: app.authenticate,
+      config: { access: "signed-in" },
       schema: {
         tags: ["users"],
         summary: "Your own profile and permissions",
@@ -82,7 +82,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.get<{ Params: Static<typeof UserIdParams> }>(
     "/users/:user_id",
     {
-      preHandler: app.authorize(M, "read"),
+      config: { access: { module: M, action: "read" } },
       schema: {
         tags: ["users"],
         summary: "One user of your tenant",
@@ -97,7 +97,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.put<{ Body: Static<typeof UpdateSelf> }>(
     "/users",
     {
-      preHandler: app.authenticate,
+      config: { access: "signed-in" },
       schema: {
         tags: ["users"],
         summary: "Change your own name",
@@ -115,7 +115,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.put<{ Params: Static<typeof UserIdParams>; Body: Static<typeof UpdateUser> }>(
     "/users/:user_id",
     {
-      preHandler: app.authorize(M, "update"),
+      config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["users"],
         summary: "Change a user's role, permissions or status (Active / Disabled)",
@@ -135,7 +135,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.delete<{ Querystring: Static<typeof DeleteUsersQuery> }>(
     "/users",
     {
-      preHandler: app.authorize(M, "delete"),
+      config: { access: { module: M, action: "delete" } },
       schema: {
         tags: ["users"],
         summary: "Delete users (?user_id=a&user_id=b): all or none; their sessions end at once",
