@@ -1,3 +1,11 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type {
+  FastifyRequest,
+  FastifySchema,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+} from "fastify";
 import Type, { type Static } from "typebox";
 
 /*
@@ -52,7 +60,6 @@ export const TokenRequestBody = Type.Object(
       "(client_secret_basic) or with client_id and client_secret in the body (client_secret_post), never both.",
   },
 );
-export type TokenRequestBody = Static<typeof TokenRequestBody>;
 
 export const TokenResponse = Type.Object({
   access_token: Type.String({ description: "An EdDSA-signed JWT, typ at+jwt (RFC 9068)" }),
@@ -68,7 +75,6 @@ export const IntrospectionRequestBody = Type.Object({
   token_type_hint: Type.Optional(Type.String({ description: "Accepted and ignored: there is one kind of token" })),
   ...ClientCredentialFields,
 });
-export type IntrospectionRequestBody = Static<typeof IntrospectionRequestBody>;
 
 export const IntrospectionResponse = Type.Object(
   {
@@ -92,7 +98,6 @@ export const RevocationRequestBody = Type.Object({
   token_type_hint: Type.Optional(Type.String({ description: "Accepted and ignored: there is one kind of token" })),
   ...ClientCredentialFields,
 });
-export type RevocationRequestBody = Static<typeof RevocationRequestBody>;
 
 const errorResponses = {
   400: OAuthErrorBody,
@@ -157,3 +162,12 @@ export const metadataRoute = {
   summary: "OAuth 2.0 authorization server metadata (RFC 8414)",
   response: { 200: AuthorizationServerMetadata },
 };
+
+/** The request a route with schema `S` receives: its body, query and params typed from the schema itself. */
+export type RequestOf<S extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  S,
+  TypeBoxTypeProvider
+>;

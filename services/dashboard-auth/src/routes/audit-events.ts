@@ -1,14 +1,15 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Prisma } from "@ipaas/db";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { actorOf } from "../plugins/access";
 import { problems } from "../schemas/auth";
 import { AuditQuery, AuditView } from "../schemas/management";
 
-export default async function auditRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof AuditQuery> }>(
+export default async function auditRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     "/audit-events",
     {
       config: { access: { module: PLATFORM_MODULES.auditEvents, action: "read" } },

@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { bankView } from "../domain/banks";
@@ -12,8 +12,9 @@ import { BankCreated, BankListQuery, BankParams, BankSettings, BankView, CreateB
 const M = PLATFORM_MODULES.banks;
 
 /** Onboarding banks (the platform owner) and a bank's terms for its organizations (the bank or the owner). */
-export default async function bankRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof BankListQuery> }>(
+export default async function bankRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     "/banks",
     {
       config: { access: { module: M, action: "read" } },
@@ -32,7 +33,7 @@ export default async function bankRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: Static<typeof CreateBank> }>(
+  app.post(
     "/banks",
     {
       config: { access: { module: M, action: "create" } },
@@ -61,7 +62,7 @@ export default async function bankRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: Static<typeof BankParams> }>(
+  app.get(
     "/banks/:bankId",
     {
       config: { access: { module: M, action: "read" } },
@@ -76,7 +77,7 @@ export default async function bankRoutes(app: FastifyInstance) {
     async (request) => bankView(await app.banks.get(actorOf(request), request.params.bankId)),
   );
 
-  app.put<{ Params: Static<typeof BankParams>; Body: Static<typeof BankSettings> }>(
+  app.put(
     "/banks/:bankId",
     {
       config: { access: { module: M, action: "update" } },
@@ -104,7 +105,7 @@ export default async function bankRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Params: Static<typeof BankParams> }>(
+  app.post(
     "/banks/:bankId/approve",
     {
       config: { access: { module: M, action: "update" } },

@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { moduleView } from "../domain/catalogue";
@@ -11,8 +11,9 @@ import { IdParams, IdsQuery, ModuleBody, ModuleCreated, ModuleView } from "../sc
 const M = PLATFORM_MODULES.modules;
 const Message = Type.Object({ message: Type.String() });
 
-export default async function moduleRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof ModuleBody> }>(
+export default async function moduleRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/modules",
     {
       config: { access: { module: M, action: "create" } },
@@ -48,7 +49,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
     async () => (await app.catalogue.listModules()).map(moduleView),
   );
 
-  app.get<{ Params: Static<typeof IdParams> }>(
+  app.get(
     "/modules/:id",
     {
       config: { access: { module: M, action: "read" } },
@@ -63,7 +64,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
     async (request) => moduleView(await app.catalogue.getModule(request.params.id)),
   );
 
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof ModuleBody> }>(
+  app.put(
     "/modules/:id",
     {
       config: { access: { module: M, action: "update" } },
@@ -87,7 +88,7 @@ export default async function moduleRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Querystring: Static<typeof IdsQuery> }>(
+  app.delete(
     "/modules",
     {
       config: { access: { module: M, action: "delete" } },

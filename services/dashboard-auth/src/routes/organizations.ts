@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
 import { organizationView, rotateCredential } from "../domain/organizations";
@@ -20,8 +20,9 @@ import { OrganizationParams } from "../schemas/onboarding";
 const M = PLATFORM_MODULES.organizations;
 const Message = Type.Object({ message: Type.String() });
 
-export default async function organizationRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof OrganizationQuery> }>(
+export default async function organizationRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     "/organizations",
     {
       config: { access: { module: M, action: "read" } },
@@ -37,7 +38,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
     async (request) => organizationView(await app.organizations.get(actorOf(request), request.query.org_id, "read")),
   );
 
-  app.put<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof UpdateOrganization> }>(
+  app.put(
     "/organizations",
     {
       config: { access: { module: M, action: "update" } },
@@ -64,7 +65,7 @@ export default async function organizationRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Querystring: Static<typeof OrganizationQuery> }>(
+  app.delete(
     "/organizations",
     {
       config: { access: { module: M, action: "delete" } },
@@ -86,8 +87,9 @@ export default async function organizationRoutes(app: FastifyInstance) {
   );
 }
 
-export async function approvalRoutes(app: FastifyInstance) {
-  app.post<{ Params: Static<typeof OrganizationParams> }>(
+export async function approvalRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/organizations/:orgId/approve",
     {
       config: { access: { module: M, action: "update" } },
@@ -108,8 +110,9 @@ export async function approvalRoutes(app: FastifyInstance) {
   );
 }
 
-export async function credentialRoutes(app: FastifyInstance) {
-  app.patch<{ Querystring: Static<typeof OrganizationQuery>; Body: Static<typeof RotateCredential> }>(
+export async function credentialRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.patch(
     "/organizations/credential",
     {
       config: { access: { module: M, action: "update" } },

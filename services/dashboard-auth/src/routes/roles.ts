@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { roleView } from "../domain/catalogue";
@@ -11,8 +11,9 @@ import { CreateRole, IdParams, IdsQuery, RoleCreated, RoleView, TenantQuery } fr
 const M = PLATFORM_MODULES.roles;
 const Message = Type.Object({ message: Type.String() });
 
-export default async function roleRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof CreateRole>; Querystring: Static<typeof TenantQuery> }>(
+export default async function roleRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/roles",
     {
       config: { access: { module: M, action: "create" } },
@@ -34,7 +35,7 @@ export default async function roleRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: Static<typeof TenantQuery> }>(
+  app.get(
     "/roles",
     {
       config: { access: { module: M, action: "read" } },
@@ -55,7 +56,7 @@ export default async function roleRoutes(app: FastifyInstance) {
 
   // The seed writes these two both as /roles/… and /role/…; both work.
   for (const base of ["/roles", "/role"]) {
-    app.get<{ Params: Static<typeof IdParams> }>(
+    app.get(
       `${base}/:id`,
       {
         config: { access: { module: M, action: "read" } },
@@ -70,7 +71,7 @@ export default async function roleRoutes(app: FastifyInstance) {
       async (request) => roleView(await app.catalogue.getRole(actorOf(request), request.params.id)),
     );
 
-    app.delete<{ Querystring: Static<typeof IdsQuery> }>(
+    app.delete(
       base,
       {
         config: { access: { module: M, action: "delete" } },

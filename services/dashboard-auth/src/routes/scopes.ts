@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { scopeView } from "../domain/scopes";
@@ -12,7 +12,8 @@ const M = PLATFORM_MODULES.scopes;
 const Message = Type.Object({ message: Type.String() });
 
 /** The scope catalogue: everyone signed in may read it (banks choose from it); only the platform owner changes it. */
-export default async function scopeRoutes(app: FastifyInstance) {
+export default async function scopeRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/scopes",
     {
@@ -27,7 +28,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
     async () => (await app.scopes.list()).map(scopeView),
   );
 
-  app.post<{ Body: Static<typeof CreateScope> }>(
+  app.post(
     "/scopes",
     {
       config: { access: { module: M, action: "create" } },
@@ -49,7 +50,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
     },
   );
 
-  app.put<{ Params: Static<typeof ScopeParams>; Body: Static<typeof UpdateScope> }>(
+  app.put(
     "/scopes/:name",
     {
       config: { access: { module: M, action: "update" } },
@@ -73,7 +74,7 @@ export default async function scopeRoutes(app: FastifyInstance) {
       ),
   );
 
-  app.delete<{ Params: Static<typeof ScopeParams> }>(
+  app.delete(
     "/scopes/:name",
     {
       config: { access: { module: M, action: "delete" } },

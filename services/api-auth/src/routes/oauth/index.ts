@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { OAuthLimits } from "../../domain/limits";
 import { introspectionRoute, revocationRoute, tokenRoute } from "../../schemas/oauth";
@@ -16,7 +17,8 @@ function perAddress(max: number) {
 }
 
 /** The OAuth 2.0 endpoints for partner backends, under /v1/auth. Errors answer in RFC 6749 §5.2 form. */
-export async function oauthRoutes(app: FastifyInstance, { limits }: OAuthRoutesOptions) {
+export async function oauthRoutes(fastify: FastifyInstance, { limits }: OAuthRoutesOptions) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(oauthProtocol);
 
   app.post("/token", { schema: tokenRoute, config: perAddress(limits.tokenRequestsPerMinute) }, issueToken);

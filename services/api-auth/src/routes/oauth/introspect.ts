@@ -1,12 +1,12 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
-import type { IntrospectionRequestBody, IntrospectionResponse } from "../../schemas/oauth";
+import type { IntrospectionResponse, introspectionRoute, RequestOf } from "../../schemas/oauth";
 
 /** POST /v1/auth/introspect (RFC 7662): the calling client asks about one of its own tokens. */
 export async function introspectToken(
   this: FastifyInstance,
-  request: FastifyRequest<{ Body: IntrospectionRequestBody }>,
+  request: RequestOf<typeof introspectionRoute>,
 ): Promise<IntrospectionResponse> {
   const presented = presentedClient(request.headers.authorization, request.body);
   const caller = await this.clientAuth.authenticate(presented, {

@@ -1,7 +1,7 @@
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
-import type { RevocationRequestBody } from "../../schemas/oauth";
+import type { RequestOf, revocationRoute } from "../../schemas/oauth";
 
 /**
  * POST /v1/auth/revoke (RFC 7009): revokes one of the calling client's tokens. The answer is 200 with an
@@ -9,7 +9,7 @@ import type { RevocationRequestBody } from "../../schemas/oauth";
  */
 export async function revokeToken(
   this: FastifyInstance,
-  request: FastifyRequest<{ Body: RevocationRequestBody }>,
+  request: RequestOf<typeof revocationRoute>,
   reply: FastifyReply,
 ) {
   const presented = presentedClient(request.headers.authorization, request.body);

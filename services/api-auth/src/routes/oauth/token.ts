@@ -1,11 +1,11 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
 import { classifyGrant } from "../../domain/grant-types";
 import { OAuthError } from "../../domain/oauth-errors";
 import { grantScopes, parseRequestedScopes } from "../../domain/scopes";
 import { readTokenRequest } from "../../domain/token-request";
-import type { TokenRequestBody, TokenResponse } from "../../schemas/oauth";
+import type { RequestOf, TokenResponse, tokenRoute } from "../../schemas/oauth";
 import { bodyEncoding } from "./protocol";
 
 /**
@@ -13,10 +13,7 @@ import { bodyEncoding } from "./protocol";
  * rights: malformed request, unknown grant, client authentication, grant not allowed to partners, scope.
  * A success writes nothing to the database; it is logged.
  */
-export async function issueToken(
-  this: FastifyInstance,
-  request: FastifyRequest<{ Body: TokenRequestBody }>,
-): Promise<TokenResponse> {
+export async function issueToken(this: FastifyInstance, request: RequestOf<typeof tokenRoute>): Promise<TokenResponse> {
   const { grantType, scope } = readTokenRequest(request.body, bodyEncoding(request));
   const presented = presentedClient(request.headers.authorization, request.body);
   const grant = classifyGrant(grantType);

@@ -1,7 +1,7 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { TenantKind } from "@ipaas/db";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import type { LoginOutcome } from "../../domain/login";
 import { authRateLimit } from "../../plugins/rate-limit";
@@ -31,17 +31,16 @@ const schema = (summary: string) => ({
 const ORGANIZATION_LOGIN: readonly TenantKind[] = ["ORGANIZATION", "MAIN"];
 const BANK_LOGIN: readonly TenantKind[] = ["BANK"];
 
-export default async function loginRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof LoginBody> }>(
+export default async function loginRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/auth/login",
     { config: authRateLimit, schema: schema("Log in (organizations and the platform owner)") },
     async (request, reply) =>
       answer(reply, await app.login.login(request.body, ORGANIZATION_LOGIN, requestOrigin(request))),
   );
 
-  app.post<{ Body: Static<typeof LoginBody> }>(
-    "/auth/banks/login",
-    { config: authRateLimit, schema: schema("Log in (banks)") },
-    async (request, reply) => answer(reply, await app.login.login(request.body, BANK_LOGIN, requestOrigin(request))),
+  app.post("/auth/banks/login", { config: authRateLimit, schema: schema("Log in (banks)") }, async (request, reply) =>
+    answer(reply, await app.login.login(request.body, BANK_LOGIN, requestOrigin(request))),
   );
 }

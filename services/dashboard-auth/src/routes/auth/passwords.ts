@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { ForgotPasswordBody, Message, problems, ResetPasswordBody } from "../../schemas/auth";
 
@@ -8,8 +8,9 @@ export const FORGOT_PASSWORD_ANSWER = {
   message: "If an account exists for this email, a link to reset its password has been sent.",
 };
 
-export default async function passwordRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof ForgotPasswordBody> }>(
+export default async function passwordRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/auth/forgot-password",
     {
       config: authRateLimit,
@@ -27,7 +28,7 @@ export default async function passwordRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: Static<typeof ResetPasswordBody> }>(
+  app.post(
     "/auth/reset-password",
     {
       config: authRateLimit,

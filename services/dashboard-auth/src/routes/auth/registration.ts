@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import { e164 } from "../../domain/phone";
 import { statusLabel } from "../../domain/tenancy";
 import { authRateLimit } from "../../plugins/rate-limit";
@@ -12,8 +12,9 @@ import {
   problems,
 } from "../../schemas/auth";
 
-export default async function registrationRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof BankRegistration> }>(
+export default async function registrationRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/auth/banks/register",
     {
       config: authRateLimit,
@@ -52,7 +53,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: Static<typeof OrganizationRegistration> }>(
+  app.post(
     "/auth/register",
     {
       config: authRateLimit,

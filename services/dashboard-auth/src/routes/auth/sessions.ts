@@ -1,12 +1,13 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import { fail } from "../../errors";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { Message, problems, RefreshBody, SessionTokens, VerifyTokenResult } from "../../schemas/auth";
 
-export default async function sessionRoutes(app: FastifyInstance) {
+export default async function sessionRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     "/auth/verify-token",
     {
@@ -21,7 +22,7 @@ export default async function sessionRoutes(app: FastifyInstance) {
     async () => ({ success: true as const, token: "Valid access token" }),
   );
 
-  app.post<{ Body: Static<typeof RefreshBody> }>(
+  app.post(
     "/auth/refresh",
     {
       config: authRateLimit,

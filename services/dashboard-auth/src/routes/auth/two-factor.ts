@@ -1,13 +1,14 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { bearerToken, InvalidTokenError, requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Static } from "typebox";
 import { SETUP_TOKEN } from "../../domain/login";
 import { isActiveUser } from "../../domain/sessions";
 import { fail } from "../../errors";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { CodeBody, problems, RecoveryCodes, TwoFactorSetup } from "../../schemas/auth";
 
-export default async function twoFactorRoutes(app: FastifyInstance) {
+export default async function twoFactorRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   /** The user behind a set-up token; no other token is accepted here, and this token nowhere else. */
   async function setupUser(request: FastifyRequest) {
     const token = bearerToken(request);
@@ -55,7 +56,7 @@ export default async function twoFactorRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: Static<typeof CodeBody> }>(
+  app.post(
     "/auth/2fa/verify",
     {
       config: authRateLimit,

@@ -1,13 +1,14 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import { fail } from "../../errors";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { ChangePasswordBody, Message, problems } from "../../schemas/auth";
 
-export default async function changePasswordRoutes(app: FastifyInstance) {
-  app.put<{ Body: Static<typeof ChangePasswordBody> }>(
+export default async function changePasswordRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.put(
     "/users/change-password",
     {
       config: { ...authRateLimit, access: "signed-in" },

@@ -1,6 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../../domain/access";
 import { actorOf } from "../../plugins/access";
@@ -22,8 +22,9 @@ import {
 const Message = Type.Object({ message: Type.String() });
 const M = PLATFORM_MODULES.users;
 
-export default async function userRoutes(app: FastifyInstance) {
-  app.post<{ Body: Static<typeof CreateUser>; Querystring: Static<typeof TenantQuery> }>(
+export default async function userRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     "/users",
     {
       config: { access: { module: M, action: "create" } },
@@ -45,7 +46,7 @@ export default async function userRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: Static<typeof Page> }>(
+  app.get(
     "/users",
     {
       config: { access: { module: M, action: "read" } },
@@ -79,7 +80,7 @@ export default async function userRoutes(app: FastifyInstance) {
     async (request) => app.users.view(await app.users.profile(principalOf(request).userId)),
   );
 
-  app.get<{ Params: Static<typeof UserIdParams> }>(
+  app.get(
     "/users/:user_id",
     {
       config: { access: { module: M, action: "read" } },
@@ -94,7 +95,7 @@ export default async function userRoutes(app: FastifyInstance) {
     async (request) => app.users.view(await app.users.get(actorOf(request), request.params.user_id)),
   );
 
-  app.put<{ Body: Static<typeof UpdateSelf> }>(
+  app.put(
     "/users",
     {
       config: { access: "signed-in" },
@@ -112,7 +113,7 @@ export default async function userRoutes(app: FastifyInstance) {
     },
   );
 
-  app.put<{ Params: Static<typeof UserIdParams>; Body: Static<typeof UpdateUser> }>(
+  app.put(
     "/users/:user_id",
     {
       config: { access: { module: M, action: "update" } },
@@ -132,7 +133,7 @@ export default async function userRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Querystring: Static<typeof DeleteUsersQuery> }>(
+  app.delete(
     "/users",
     {
       config: { access: { module: M, action: "delete" } },
