@@ -51,6 +51,13 @@ export function defineErrorCodes<const C extends ErrorCatalogue>(codes: C) {
       const entry = catalogue[code] as { status: number; title: string };
       return new ProblemError(code, entry.status, entry.title, detail, extra);
     },
+    /** A problem with one request field: `detail` is "field: message" and `errors` names the field. */
+    invalidField(field: string, message: string, code: Code = "VALIDATION_FAILED"): ProblemError {
+      const entry = catalogue[code] as { status: number; title: string };
+      return new ProblemError(code, entry.status, entry.title, `${field}: ${message}`, {
+        errors: [{ field, message }],
+      });
+    },
   };
 }
 

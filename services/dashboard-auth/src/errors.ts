@@ -1,7 +1,11 @@
 import { defineErrorCodes } from "@ipaas/service-kit";
 
 /** dashboard-auth's closed list of error codes (on top of the shared ones). */
-export const { catalogue: errorCatalogue, fail } = defineErrorCodes({
+export const {
+  catalogue: errorCatalogue,
+  fail,
+  invalidField,
+} = defineErrorCodes({
   INVALID_CREDENTIALS: { status: 401, title: "The email or password is wrong" },
   TWO_FACTOR_REQUIRED: { status: 401, title: "A two-factor code is required" },
   INVALID_TWO_FACTOR_CODE: { status: 401, title: "The two-factor code is wrong or was already used" },
@@ -29,3 +33,8 @@ export const { catalogue: errorCatalogue, fail } = defineErrorCodes({
   SCOPE_TAKEN: { status: 409, title: "A scope with this name exists" },
   NOT_PENDING: { status: 409, title: "This tenant is not waiting for approval" },
 });
+
+/** The address already has an account (answered to signed-in administrators only: registration hides it). */
+export function emailTaken() {
+  return invalidField("email", "an account with this email exists", "EMAIL_TAKEN");
+}

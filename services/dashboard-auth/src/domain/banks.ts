@@ -1,6 +1,6 @@
 import { type Db, Prisma, type TenantModel as Tenant, type TenantStatus } from "@ipaas/db";
 import { newId, randomToken } from "@ipaas/service-kit";
-import { fail } from "../errors";
+import { emailTaken, fail, invalidField } from "../errors";
 import type { Mailer } from "../plugins/mailer";
 import { type Actor, isPlatformOwner } from "./access";
 import { auditChange } from "./audit";
@@ -70,9 +70,7 @@ export class Banks {
   async create(actor: Actor, input: NewBank, origin: Origin) {
     const email = input.email.trim().toLowerCase();
     if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) {
-      throw fail("EMAIL_TAKEN", "email: an account with this email exists", {
-        errors: [{ field: "email", message: "an account with this email exists" }],
-      });
+      throw emailTaken();
     }
     const passwordHash = await this.passwords.hash(randomToken(32), origin.ip ?? undefined);
     const bankId = newId("bnk");
@@ -143,9 +141,7 @@ export class Banks {
         const unknown = list.filter((s) => !catalogue.has(s));
         if (unknown.length > 0) {
           const message = `not in the scope catalogue: ${unknown.join(", ")}`;
-          throw fail("SCOPES_NOT_ALLOWED", `organizationScopes: ${message}`, {
-            errors: [{ field: "organizationScopes", message }],
-          });
+          throw invalidField("organizationScopes", message, "SCOPES_NOT_ALLOWED");
         }
         const organizations = await tx.tenant.findMany({
           where: { kind: "ORGANIZATION", bankId: bank.id, deletedAt: null },

@@ -1,6 +1,6 @@
 import type { Db } from "@ipaas/db";
 import { newId } from "@ipaas/service-kit";
-import { fail } from "../errors";
+import { fail, invalidField } from "../errors";
 import { type Actor, assertReaches, PLATFORM_MODULES, type TenantRef } from "./access";
 import { auditChange, tenantRef } from "./audit";
 import { expireClaims } from "./claims";
@@ -64,8 +64,7 @@ export class Catalogue {
     const taken = await this.db.role.findFirst({
       where: { tenantId: tenant.id, name: { equals: clean, mode: "insensitive" } },
     });
-    if (taken)
-      throw fail("ROLE_TAKEN", `a role named ${clean} exists`, { errors: [{ field: "role", message: "exists" }] });
+    if (taken) throw invalidField("role", `a role named ${clean} exists`, "ROLE_TAKEN");
     return this.db.$transaction(async (tx) => {
       const role = await tx.role.create({
         data: { id: newId("rol"), tenantId: tenant.id, name: clean, rank: CUSTOM_ROLE_RANK },
@@ -113,9 +112,7 @@ export class Catalogue {
   async createModule(actor: Actor, name: string, origin: Origin) {
     const slug = slugOf(name);
     if (await this.db.module.findUnique({ where: { slug } })) {
-      throw fail("MODULE_TAKEN", `a module with slug ${slug} exists`, {
-        errors: [{ field: "module", message: "exists" }],
-      });
+      throw invalidField("module", `a module with slug ${slug} exists`, "MODULE_TAKEN");
     }
     return this.db.$transaction(async (tx) => {
       const module = await tx.module.create({ data: { id: newId("mod"), name: name.trim(), slug } });

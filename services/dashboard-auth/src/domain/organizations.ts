@@ -1,7 +1,7 @@
 import type { Db, Prisma, TenantStatus, Tx } from "@ipaas/db";
 import { appendToOutbox } from "@ipaas/events";
 import { newClientSecret } from "@ipaas/service-kit";
-import { fail } from "../errors";
+import { fail, invalidField } from "../errors";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "./access";
 import { auditChange, tenantRef } from "./audit";
 import { assertScopesWithin, scopesAllowedUnder } from "./scopes";
@@ -69,9 +69,7 @@ export class Organizations {
   async get(actor: Actor, orgId: string | undefined, action: "read" | "update" | "delete"): Promise<OrganizationRow> {
     const id = orgId ?? (actor.tenant.kind === "ORGANIZATION" ? actor.tenant.id : undefined);
     if (!id) {
-      throw fail("VALIDATION_FAILED", "org_id: required for users outside an organization", {
-        errors: [{ field: "org_id", message: "required for users outside an organization" }],
-      });
+      throw invalidField("org_id", "required for users outside an organization");
     }
     const org = await this.db.tenant.findFirst({
       where: { id, kind: "ORGANIZATION", deletedAt: null },

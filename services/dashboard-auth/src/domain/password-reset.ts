@@ -124,12 +124,7 @@ export class PasswordReset {
       throw fail("INVALID_RESET_TOKEN");
     }
     const { user } = row;
-    const verdict = this.passwords.check(password, [user.email, user.email.split("@")[0] ?? "", user.name]);
-    if (!verdict.ok) {
-      throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
-        errors: [{ field: "password", message: verdict.reason }],
-      });
-    }
+    this.passwords.accept(password, user);
     const passwordHash = await this.passwords.hash(password);
     await this.db.$transaction(async (tx) => {
       const claimed = await tx.passwordResetToken.updateMany({

@@ -1,7 +1,7 @@
 import { ProblemError } from "@ipaas/service-kit";
 import argon2 from "argon2";
-import { fail } from "../errors";
-import { PasswordPolicy, type PasswordVerdict } from "./password-policy";
+import { fail, invalidField } from "../errors";
+import { PasswordPolicy } from "./password-policy";
 
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -11,7 +11,8 @@ export interface Passwords {
   hash(password: string, address?: string): Promise<string>;
   /** Verifies a password against a stored hash; with no hash it spends the same time and fails. */
   verify(hash: string | null, password: string, address?: string): Promise<boolean>;
-  check(password: string, context?: string[]): PasswordVerdict;
+  /** Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person. */
+  accept(password: string, person: { email: string; name: string }): void;
 }
 
 /**
@@ -84,6 +85,9 @@ export async function createPasswords(slots = new HashingSlots()): Promise<Passw
         return false;
       }
     },
-    check: (password, context) => policy.check(password, context),
+    accept(password, { email, name }) {
+      const verdict = policy.check(password, [email, email.split("@")[0] ?? "", name]);
+      if (!verdict.ok) throw invalidField("password", verdict.reason, "WEAK_PASSWORD");
+    },
   };
 }

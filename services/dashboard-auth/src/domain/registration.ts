@@ -1,7 +1,7 @@
 import type { Db, Prisma, TenantModel as Tenant, Tx } from "@ipaas/db";
 import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
-import { fail } from "../errors";
+import { fail, invalidField } from "../errors";
 import type { Mailer } from "../plugins/mailer";
 import type { AttemptGates } from "./attempt-gates";
 import { auditChange } from "./audit";
@@ -105,9 +105,7 @@ export class Registration {
     const bank = await this.db.tenant.findUnique({ where: { id: input.bankId } });
     // A bank that is not Active yet is answered like one that does not exist.
     if (bank?.kind !== "BANK" || bank.deletedAt !== null || bank.status !== "ACTIVE") {
-      throw fail("VALIDATION_FAILED", "bankId: no such bank", {
-        errors: [{ field: "bankId", message: "no active bank has this id" }],
-      });
+      throw invalidField("bankId", "no active bank has this id");
     }
     const scopes = [...new Set(input.scopes)];
     assertScopesWithin(scopes, await scopesAllowedUnder(this.db, bank), "scopes");
@@ -211,12 +209,7 @@ export class Registration {
   }
 
   async #hashPassword(input: FirstUser, email: string, origin: Origin): Promise<string> {
-    const verdict = this.passwords.check(input.password, [email, email.split("@")[0] ?? "", input.name]);
-    if (!verdict.ok) {
-      throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
-        errors: [{ field: "password", message: verdict.reason }],
-      });
-    }
+    this.passwords.accept(input.password, { email, name: input.name });
     return this.passwords.hash(input.password, origin.ip ?? undefined);
   }
 

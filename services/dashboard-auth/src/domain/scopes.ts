@@ -1,6 +1,6 @@
 import type { Db, DbOrTx, Prisma } from "@ipaas/db";
 import { newId } from "@ipaas/service-kit";
-import { fail } from "../errors";
+import { fail, invalidField } from "../errors";
 import type { Actor } from "./access";
 import { auditChange } from "./audit";
 import { changeOrganization } from "./organizations";
@@ -36,7 +36,7 @@ export function assertScopesWithin(wanted: readonly string[], allowed: ReadonlyS
   const refused = wanted.filter((s) => !allowed.has(s));
   if (refused.length === 0) return;
   const message = `not allowed here: ${refused.join(", ")}`;
-  throw fail("SCOPES_NOT_ALLOWED", `${field}: ${message}`, { errors: [{ field, message }] });
+  throw invalidField(field, message, "SCOPES_NOT_ALLOWED");
 }
 
 /**

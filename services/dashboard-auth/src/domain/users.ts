@@ -1,6 +1,6 @@
 import type { Db, Prisma, Tx } from "@ipaas/db";
 import { newId } from "@ipaas/service-kit";
-import { fail } from "../errors";
+import { emailTaken, fail, invalidField } from "../errors";
 import {
   ACTIONS,
   type Action,
@@ -136,12 +136,7 @@ export class UserAdmin {
     const email = input.email.trim().toLowerCase();
     const role = await this.#assignableRole(actor, tenant, input.role_id);
     const modules = await this.#checkGrants(actor, input.permissions, []);
-    const verdict = this.passwords.check(input.password, [email, email.split("@")[0] ?? "", input.name]);
-    if (!verdict.ok) {
-      throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
-        errors: [{ field: "password", message: verdict.reason }],
-      });
-    }
+    this.passwords.accept(input.password, { email, name: input.name });
     if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
     const passwordHash = await this.passwords.hash(input.password);
     try {
@@ -273,9 +268,7 @@ export class UserAdmin {
   async #assignableRole(actor: Actor, tenant: TenantRef, roleId: string) {
     const role = await this.db.role.findFirst({ where: { id: roleId, tenantId: tenant.id, deletedAt: null } });
     if (!role) {
-      throw fail("VALIDATION_FAILED", "role_id: no such role in this tenant", {
-        errors: [{ field: "role_id", message: "no such role in this tenant" }],
-      });
+      throw invalidField("role_id", "no such role in this tenant");
     }
     const platformOwner = isPlatformOwner(actor) && tenant.id !== actor.tenant.id;
     if (!platformOwner && role.rank < actor.roleRank)
@@ -290,18 +283,14 @@ export class UserAdmin {
   async #checkGrants(actor: Actor, wanted: PermissionInput[], current: PermissionInput[]) {
     const slugs = wanted.map((p) => p.slug);
     if (new Set(slugs).size !== slugs.length) {
-      throw fail("VALIDATION_FAILED", "permissions: a module is listed twice", {
-        errors: [{ field: "permissions", message: "a module is listed twice" }],
-      });
+      throw invalidField("permissions", "a module is listed twice");
     }
     const modules = new Map(
       (await this.db.module.findMany({ where: { slug: { in: slugs }, deletedAt: null } })).map((m) => [m.slug, m.id]),
     );
     wanted.forEach((p, i) => {
       if (!modules.has(p.slug)) {
-        throw fail("VALIDATION_FAILED", `permissions.${i}.slug: no such module`, {
-          errors: [{ field: `permissions.${i}.slug`, message: "no such module" }],
-        });
+        throw invalidField(`permissions.${i}.slug`, "no such module");
       }
       const before = current.find((c) => c.slug === p.slug);
       const added = grantsOf(p);
@@ -353,10 +342,4 @@ export class UserAdmin {
     });
     if (others === 0) throw fail("LAST_TOP_ROLE_HOLDER");
   }
-}
-
-function emailTaken() {
-  return fail("EMAIL_TAKEN", "email: an account with this email exists", {
-    errors: [{ field: "email", message: "an account with this email exists" }],
-  });
 }

@@ -5,11 +5,10 @@ import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { moduleView } from "../domain/catalogue";
 import { platformOwnerOf } from "../plugins/access";
-import { problems } from "../schemas/auth";
+import { Message, problems } from "../schemas/auth";
 import { IdParams, IdsQuery, ModuleBody, ModuleCreated, ModuleView } from "../schemas/management";
 
 const M = PLATFORM_MODULES.modules;
-const Message = Type.Object({ message: Type.String() });
 
 export default async function moduleRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

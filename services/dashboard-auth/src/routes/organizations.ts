@@ -1,13 +1,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import Type from "typebox";
 import { isPlatformOwner, PLATFORM_MODULES } from "../domain/access";
 import { organizationView, rotateCredential } from "../domain/organizations";
 import { e164 } from "../domain/phone";
-import { fail } from "../errors";
+import { fail, invalidField } from "../errors";
 import { actorOf } from "../plugins/access";
-import { problems } from "../schemas/auth";
+import { Message, problems } from "../schemas/auth";
 import {
   CredentialRotated,
   OrganizationQuery,
@@ -18,7 +17,6 @@ import {
 import { OrganizationParams } from "../schemas/onboarding";
 
 const M = PLATFORM_MODULES.organizations;
-const Message = Type.Object({ message: Type.String() });
 
 export default async function organizationRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -139,9 +137,7 @@ export async function credentialRoutes(fastify: FastifyInstance) {
       const graceSeconds = request.body.graceSeconds ?? 0;
       const limit = app.config.CREDENTIAL_GRACE_MAX_SECONDS;
       if (graceSeconds > limit) {
-        throw fail("VALIDATION_FAILED", `graceSeconds: at most ${limit}`, {
-          errors: [{ field: "graceSeconds", message: `at most ${limit}` }],
-        });
+        throw invalidField("graceSeconds", `at most ${limit}`);
       }
       const rotated = await rotateCredential(
         app.db,

@@ -5,11 +5,10 @@ import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { roleView } from "../domain/catalogue";
 import { actorOf } from "../plugins/access";
-import { problems } from "../schemas/auth";
+import { Message, problems } from "../schemas/auth";
 import { CreateRole, IdParams, IdsQuery, RoleCreated, RoleView, TenantQuery } from "../schemas/management";
 
 const M = PLATFORM_MODULES.roles;
-const Message = Type.Object({ message: Type.String() });
 
 export default async function roleRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

@@ -5,11 +5,10 @@ import Type from "typebox";
 import { PLATFORM_MODULES } from "../domain/access";
 import { scopeView } from "../domain/scopes";
 import { platformOwnerOf } from "../plugins/access";
-import { problems } from "../schemas/auth";
+import { Message, problems } from "../schemas/auth";
 import { CreateScope, ScopeParams, ScopeView, UpdateScope } from "../schemas/onboarding";
 
 const M = PLATFORM_MODULES.scopes;
-const Message = Type.Object({ message: Type.String() });
 
 /** The scope catalogue: everyone signed in may read it (banks choose from it); only the platform owner changes it. */
 export default async function scopeRoutes(fastify: FastifyInstance) {

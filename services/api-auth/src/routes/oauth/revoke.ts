@@ -1,5 +1,5 @@
 import { requestOrigin } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
 import type { RequestOf, revocationRoute } from "../../schemas/oauth";
 

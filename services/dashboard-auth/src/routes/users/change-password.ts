@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import { fail } from "../../errors";
+import { fail, invalidField } from "../../errors";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { ChangePasswordBody, Message, problems } from "../../schemas/auth";
@@ -26,9 +26,7 @@ export default async function changePasswordRoutes(fastify: FastifyInstance) {
       const origin = requestOrigin(request);
       const audit = { actorType: "user" as const, actorId: principal.userId, tenantId: principal.tenantId };
       if (password !== confirm_password) {
-        throw fail("PASSWORD_MISMATCH", "password and confirm_password differ", {
-          errors: [{ field: "confirm_password", message: "does not match password" }],
-        });
+        throw invalidField("confirm_password", "does not match password", "PASSWORD_MISMATCH");
       }
       const user = await app.db.user.findUniqueOrThrow({ where: { id: principal.userId } });
       if (!(await app.passwords.verify(user.passwordHash, current_password, origin.ip))) {
@@ -44,12 +42,7 @@ export default async function changePasswordRoutes(fastify: FastifyInstance) {
         );
         throw fail("WRONG_PASSWORD");
       }
-      const verdict = app.passwords.check(password, [user.email, user.email.split("@")[0] ?? "", user.name]);
-      if (!verdict.ok) {
-        throw fail("WEAK_PASSWORD", `password: ${verdict.reason}`, {
-          errors: [{ field: "password", message: verdict.reason }],
-        });
-      }
+      app.passwords.accept(password, user);
       const passwordHash = await app.passwords.hash(password, origin.ip);
       await app.db.$transaction(async (tx) => {
         await tx.user.update({ where: { id: user.id }, data: { passwordHash, passwordChangedAt: new Date() } });

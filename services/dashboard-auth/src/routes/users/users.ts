@@ -5,7 +5,7 @@ import Type from "typebox";
 import { PLATFORM_MODULES } from "../../domain/access";
 import { actorOf } from "../../plugins/access";
 import { principalOf } from "../../plugins/identity";
-import { problems } from "../../schemas/auth";
+import { Message, problems } from "../../schemas/auth";
 import {
   CreateUser,
   DeleteUsersQuery,
@@ -19,7 +19,6 @@ import {
   UserListItem,
 } from "../../schemas/management";
 
-const Message = Type.Object({ message: Type.String() });
 const M = PLATFORM_MODULES.users;
 
 export default async function userRoutes(fastify: FastifyInstance) {
