@@ -1,6 +1,5 @@
-import type { Db, TenantKind } from "@ipaas/db";
+import type { Prisma, TenantKind } from "@ipaas/db";
 import { fail } from "../errors";
-import type { Principal } from "./sessions";
 
 export const ACTIONS = ["read", "create", "update", "delete"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -36,11 +35,16 @@ export interface Actor {
   grants: Map<string, Grants>;
 }
 
-export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
-  const user = await db.user.findUniqueOrThrow({
-    where: { id: principal.userId },
-    include: { tenant: true, role: true, permissions: { include: { module: true } } },
-  });
+/** What an Actor is built from: a user with their tenant, role and permission rows. */
+export const ACTOR_INCLUDE = {
+  tenant: true,
+  role: true,
+  permissions: { include: { module: true } },
+} satisfies Prisma.UserInclude;
+export type ActorUser = Prisma.UserGetPayload<{ include: typeof ACTOR_INCLUDE }>;
+
+/** The caller as authorization sees them, from their current rows (never from the token's claims). */
+export function actorFrom(user: ActorUser): Actor {
   const grants = new Map<string, Grants>();
   for (const p of user.permissions) {
     if (p.module.deletedAt) continue;

@@ -1,28 +1,24 @@
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
-import { type Action, type Actor, can, isPlatformOwner, loadActor } from "../domain/access";
+import { type Action, type Actor, can, isPlatformOwner } from "../domain/access";
 import { fail } from "../errors";
-import { principalOf } from "./identity";
 
 declare module "fastify" {
   interface FastifyInstance {
     /** Hook for a route that needs `action` on `module`: authenticates, then checks current permissions. */
     authorize(module: string, action: Action): onRequestAsyncHookHandler;
   }
-  interface FastifyRequest {
-    actor: Actor | null;
-  }
 }
 
 export const accessPlugin = fp(
   async (app: FastifyInstance) => {
-    app.decorateRequest("actor", null);
     app.decorate("authorize", (module: string, action: Action): onRequestAsyncHookHandler => {
       return async function authorize(request: FastifyRequest) {
+        // The actor is read with the session on every request, not taken from the token: a revocation
+        // applies to the very next request.
         await app.authenticate(request);
-        // Permissions come from the database, not the token: a revocation applies to the next request.
-        const actor = await loadActor(app.db, principalOf(request));
+        const actor = actorOf(request);
         if (!can(actor, module, action)) {
           await writeAudit(
             app.db,
@@ -38,7 +34,6 @@ export const accessPlugin = fp(
           );
           throw fail("FORBIDDEN", `you may not ${action} ${module}`);
         }
-        request.actor = actor;
       };
     });
   },

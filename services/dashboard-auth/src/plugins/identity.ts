@@ -1,6 +1,7 @@
 import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import type { Actor } from "../domain/access";
 import { AttemptGates } from "../domain/attempt-gates";
 import { Login } from "../domain/login";
 import { PasswordReset } from "../domain/password-reset";
@@ -20,11 +21,13 @@ declare module "fastify" {
     login: Login;
     registration: Registration;
     passwordReset: PasswordReset;
-    /** preHandler: requires a valid dashboard access token and sets `request.principal`. */
+    /** Hook: requires a valid dashboard access token and sets `request.principal` and `request.actor`. */
     authenticate: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The caller's current tenant, rank and grants, read with the session. */
+    actor: Actor | null;
   }
 }
 
@@ -54,6 +57,7 @@ export const identityPlugin = fp(
     sweeper.unref();
     app.addHook("onClose", async () => clearInterval(sweeper));
     app.decorateRequest("principal", null);
+    app.decorateRequest("actor", null);
     // What an authenticated route answers is about one person or tenant: no cache may keep it.
     app.addHook("onSend", async (request, reply) => {
       if (request.principal && !reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
@@ -61,7 +65,9 @@ export const identityPlugin = fp(
     app.decorate("authenticate", async (request: FastifyRequest) => {
       const token = bearerToken(request);
       if (!token) throw fail("INVALID_TOKEN", "send the access token as `Authorization: Bearer <token>`");
-      request.principal = await sessions.authenticate(token);
+      const { principal, actor } = await sessions.authenticate(token);
+      request.principal = principal;
+      request.actor = actor;
     });
   },
   { name: "identity", dependencies: ["database", "signing-keys", "passwords", "mailer"] },
