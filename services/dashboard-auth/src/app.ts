@@ -3,14 +3,14 @@ import type { Config } from "@ipaas/service-kit";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { SETUP_TOKEN } from "./domain/login";
-import { accessPlugin } from "./plugins/access";
+import { accessPlugin } from "./access/plugin";
+import { passwordsPlugin } from "./features/passwords/plugin";
+import { SETUP_TOKEN } from "./features/sign-in/login";
 import { identityPlugin } from "./plugins/identity";
 import { mailerPlugin } from "./plugins/mailer";
 import { managementPlugin } from "./plugins/management";
-import { passwordsPlugin } from "./plugins/passwords";
 import { rateLimitPlugin } from "./plugins/rate-limit";
-import routes from "./routes/index";
+import routes from "./routes";
 
 export const SERVICE = "dashboard-auth";
 

@@ -4,7 +4,7 @@ import { createTestDatabase } from "@ipaas/db/testing";
 import { TEST_MASTER_KEY } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { MAX_CONSECUTIVE_FAILURES } from "../src/domain/two-factor";
+import { MAX_CONSECUTIVE_FAILURES } from "../src/features/two-factor/two-factor";
 import { buildDashboard, email, enrolledUser, PASSWORD, post, totp } from "./harness";
 
 describe("abuse controls", () => {

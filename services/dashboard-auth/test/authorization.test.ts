@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACTIONS, type Actor, can, canGrant, type Grants, reaches, type TenantRef } from "../src/domain/access";
+import { ACTIONS, type Actor, can, canGrant, type Grants, reaches, type TenantRef } from "../src/access/access";
 import { as, bankAdmin, buildDashboard, grant, memberOf, organizationAdmin, platformOwner, post } from "./harness";
 
 describe("authorization: security", () => {

@@ -7,7 +7,7 @@ import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/serv
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SMTPServer } from "smtp-server";
 import app, { SERVICE } from "../src/app";
-import { createSystemRoles } from "../src/domain/tenancy";
+import { createSystemRoles } from "../src/shared/tenancy";
 
 export interface Mail {
   to: string[];

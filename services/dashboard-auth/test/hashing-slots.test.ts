@@ -1,6 +1,6 @@
 import { ProblemError } from "@ipaas/service-kit";
 import { describe, expect, it } from "vitest";
-import { HashingSlots } from "../src/domain/passwords";
+import { HashingSlots } from "../src/features/passwords/passwords";
 
 describe("bounded password hashing", () => {
   it("runs a bounded number at once, queues a bounded number, and sheds the rest with 503", async () => {

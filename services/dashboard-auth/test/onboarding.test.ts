@@ -2,7 +2,7 @@
 // (finding 9). The scope catalogue is global to the platform, so this runs on a database of its own.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAILS_PER_ACCOUNT } from "../src/domain/attempt-gates";
+import { MAILS_PER_ACCOUNT } from "../src/features/sign-in/attempt-gates";
 import {
   as,
   buildDashboard,

@@ -2,7 +2,7 @@
 // findings 2, 8, 10 and the forgot-password throttle of 13). Each test names the defect it pins.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAILS_PER_ACCOUNT, PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS } from "../src/domain/attempt-gates";
+import { MAILS_PER_ACCOUNT, PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS } from "../src/features/sign-in/attempt-gates";
 import { buildDashboard, email, enrolledUser, PASSWORD, registerOrganization, SmtpSink, totp } from "./harness";
 
 function login(app: FastifyInstance, address: string, body: Record<string, string>) {

@@ -4,8 +4,8 @@ import { serverOptions } from "@ipaas/service-kit";
 import { testConfig } from "@ipaas/service-kit/testing";
 import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { guardRoutes, PUBLIC_ROUTES } from "../src/access/guard";
 import app, { SERVICE } from "../src/app";
-import { guardRoutes, PUBLIC_ROUTES } from "../src/routes/guard";
 import { as, memberOf, organizationAdmin } from "./harness";
 
 /** A concrete path for a route pattern: every parameter gets an id that names nothing. */

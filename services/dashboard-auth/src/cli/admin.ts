@@ -5,10 +5,10 @@
 import { parseArgs } from "node:util";
 import { createDb } from "@ipaas/db";
 import { loadConfig, loadDotEnv, MasterKey, writeAudit } from "@ipaas/service-kit";
-import { BootstrapError, bootstrapOwner, setupLink } from "../domain/bootstrap";
-import { resetLink } from "../domain/password-reset";
-import { createPasswords } from "../domain/passwords";
-import { TwoFactor } from "../domain/two-factor";
+import { BootstrapError, bootstrapOwner, setupLink } from "../features/banks/bootstrap";
+import { createPasswords } from "../features/passwords/passwords";
+import { resetLink } from "../features/passwords/reset";
+import { TwoFactor } from "../features/two-factor/two-factor";
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

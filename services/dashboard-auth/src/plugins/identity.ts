@@ -1,15 +1,15 @@
 import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import type { Actor } from "../domain/access";
-import { AttemptGates } from "../domain/attempt-gates";
-import { Login } from "../domain/login";
-import { PasswordReset } from "../domain/password-reset";
-import { Registration } from "../domain/registration";
-import { type Principal, Sessions } from "../domain/sessions";
-import { TwoFactor } from "../domain/two-factor";
+import type { Actor } from "../access/access";
 import { fail } from "../errors";
-import { sweepGates } from "../repositories/attempt-gates";
+import { PasswordReset } from "../features/passwords/reset";
+import { type Principal, Sessions } from "../features/sessions/sessions";
+import { AttemptGates } from "../features/sign-in/attempt-gates";
+import { sweepGates } from "../features/sign-in/attempt-gates.repository";
+import { Login } from "../features/sign-in/login";
+import { Registration } from "../features/sign-in/registration";
+import { TwoFactor } from "../features/two-factor/two-factor";
 
 const GATE_SWEEP_INTERVAL_MS = 10 * 60_000;
 const GATE_RETENTION_MS = 24 * 3_600_000;

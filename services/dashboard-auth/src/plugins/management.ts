@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { Banks } from "../domain/banks";
-import { Catalogue } from "../domain/catalogue";
-import { Organizations } from "../domain/organizations";
-import { ScopeCatalogue } from "../domain/scopes";
-import { UserAdmin } from "../domain/users";
+import { Banks } from "../features/banks/banks";
+import { Catalogue } from "../features/catalogue/catalogue";
+import { Organizations } from "../features/organizations/organizations";
+import { ScopeCatalogue } from "../features/scopes/scopes";
+import { UserAdmin } from "../features/users/users";
 
 declare module "fastify" {
   interface FastifyInstance {

@@ -1,0 +1,178 @@
+import { type Db, Prisma, type TenantModel as Tenant, type TenantStatus } from "@ipaas/db";
+import { newId, randomToken } from "@ipaas/service-kit";
+import { type Actor, isPlatformOwner } from "../../access/access";
+import { emailTaken, fail, invalidField } from "../../errors";
+import type { Mailer } from "../../plugins/mailer";
+import { createSystemRoles, statusLabel } from "../../shared/tenancy";
+import { auditChange } from "../audit/audit";
+import { changeOrganization } from "../organizations/organizations";
+import type { Passwords } from "../passwords/passwords";
+import { createResetToken, resetLink } from "../passwords/reset";
+import { bankScopeList } from "../scopes/scopes";
+import type { Origin } from "../sessions/sessions";
+
+export function bankView(bank: Tenant) {
+  return {
+    bankId: bank.id,
+    bankName: bank.name,
+    branch: bank.branch ?? "",
+    address: (bank.address ?? {}) as Record<string, string>,
+    status: statusLabel(bank.status),
+    organizationScopes: bankScopeList(bank),
+    organizationSelfRegistration: bank.organizationSelfRegistration,
+    createdAt: bank.createdAt.toISOString(),
+    updatedAt: bank.updatedAt.toISOString(),
+  };
+}
+
+export interface BankSettings {
+  /** null: the whole catalogue. */
+  organizationScopes?: string[] | null | undefined;
+  organizationSelfRegistration?: boolean | undefined;
+}
+
+export interface NewBank {
+  bankName: string;
+  branch: string;
+  address: Record<string, string>;
+  /** The Master Admin, who sets their own password from the link mailed to them. */
+  name: string;
+  email: string;
+}
+
+/** Banks as the platform owner onboards them and as they set the terms for their organizations. */
+export class Banks {
+  constructor(
+    private readonly db: Db,
+    private readonly passwords: Passwords,
+    private readonly mailer: Mailer,
+    private readonly uiUrl: string,
+  ) {}
+
+  list(status: TenantStatus | undefined) {
+    return this.db.tenant.findMany({
+      where: { kind: "BANK", deletedAt: null, ...(status ? { status } : {}) },
+      orderBy: { createdAt: "asc" },
+    });
+  }
+
+  /** A bank the actor may see: their own, or any for the platform owner. Others' are answered 404. */
+  async get(actor: Actor, bankId: string): Promise<Tenant> {
+    const bank = await this.db.tenant.findFirst({ where: { id: bankId, kind: "BANK", deletedAt: null } });
+    if (!bank || !(isPlatformOwner(actor) || actor.tenant.id === bank.id)) throw fail("NOT_FOUND", "no such bank");
+    return bank;
+  }
+
+  /**
+   * The platform owner creates a bank, Active at once, with its Master Admin. Nobody chooses that
+   * person's password for them: they get a single-use link by mail, as the owner got theirs.
+   */
+  async create(actor: Actor, input: NewBank, origin: Origin) {
+    const email = input.email.trim().toLowerCase();
+    if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) {
+      throw emailTaken();
+    }
+    const passwordHash = await this.passwords.hash(randomToken(32), origin.ip ?? undefined);
+    const bankId = newId("bnk");
+    const created = await this.db.$transaction(async (tx) => {
+      const bank = await tx.tenant.create({
+        data: {
+          id: bankId,
+          kind: "BANK",
+          name: input.bankName.trim(),
+          branch: input.branch.trim(),
+          address: input.address as Prisma.InputJsonValue,
+        },
+      });
+      const role = await createSystemRoles(tx, bankId, "BANK");
+      const user = await tx.user.create({
+        data: {
+          id: newId("usr"),
+          tenantId: bankId,
+          roleId: role.id,
+          name: input.name.trim(),
+          email,
+          passwordHash,
+          head: true,
+          createdById: actor.userId,
+        },
+      });
+      await auditChange(tx, origin, actor, "tenant.bank_created", { type: "tenant", id: bankId, tenantId: bankId });
+      return { bank, role, user };
+    });
+    const token = await createResetToken(this.db, created.user.id);
+    await this.mailer.send({
+      to: email,
+      subject: "Your IPaaS bank account",
+      text: [
+        `Hello ${created.user.name},`,
+        "",
+        `The IPaaS platform has opened an account for ${created.bank.name}, with you as its Master Admin.`,
+        "Choose your password with this link within 30 minutes; it works once:",
+        "",
+        resetLink(this.uiUrl, token),
+      ].join("\n"),
+    });
+    return created;
+  }
+
+  /** The platform owner lets a bank that registered itself begin. */
+  async approve(actor: Actor, bankId: string, origin: Origin): Promise<Tenant> {
+    const bank = await this.get(actor, bankId);
+    if (bank.status !== "PENDING") throw fail("NOT_PENDING", "this bank is not waiting for approval");
+    return this.db.$transaction(async (tx) => {
+      const approved = await tx.tenant.update({ where: { id: bank.id }, data: { status: "ACTIVE" } });
+      await auditChange(tx, origin, actor, "tenant.bank_approved", { type: "tenant", id: bank.id, tenantId: bank.id });
+      return approved;
+    });
+  }
+
+  /**
+   * A bank (its own users, or the platform owner) chooses which catalogue scopes its organizations may
+   * hold and whether they start Active. Narrowing the list takes the dropped scopes from its
+   * organizations at once, each with its event for api-auth, since no child holds more than its parent allows.
+   */
+  async updateSettings(actor: Actor, bankId: string, settings: BankSettings, origin: Origin): Promise<Tenant> {
+    const bank = await this.get(actor, bankId);
+    return this.db.$transaction(async (tx) => {
+      const list = settings.organizationScopes;
+      if (list) {
+        const catalogue = new Set((await tx.scope.findMany({ select: { name: true } })).map((s) => s.name));
+        const unknown = list.filter((s) => !catalogue.has(s));
+        if (unknown.length > 0) {
+          const message = `not in the scope catalogue: ${unknown.join(", ")}`;
+          throw invalidField("organizationScopes", message, "SCOPES_NOT_ALLOWED");
+        }
+        const organizations = await tx.tenant.findMany({
+          where: { kind: "ORGANIZATION", bankId: bank.id, deletedAt: null },
+          select: { id: true, scopes: true },
+        });
+        for (const org of organizations) {
+          const kept = org.scopes.filter((s) => list.includes(s));
+          if (kept.length < org.scopes.length) await changeOrganization(tx, org.id, { scopes: kept });
+        }
+      }
+      const updated = await tx.tenant.update({
+        where: { id: bank.id },
+        data: {
+          ...(list !== undefined ? { organizationScopes: list === null ? Prisma.DbNull : list } : {}),
+          ...(settings.organizationSelfRegistration !== undefined
+            ? { organizationSelfRegistration: settings.organizationSelfRegistration }
+            : {}),
+        },
+      });
+      await auditChange(
+        tx,
+        origin,
+        actor,
+        "tenant.bank_settings_updated",
+        { type: "tenant", id: bank.id, tenantId: bank.id },
+        {
+          organizationScopes: list === undefined ? "unchanged" : list,
+          organizationSelfRegistration: settings.organizationSelfRegistration ?? "unchanged",
+        },
+      );
+      return updated;
+    });
+  }
+}

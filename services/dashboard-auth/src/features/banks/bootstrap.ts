@@ -1,0 +1,77 @@
+import type { Db } from "@ipaas/db";
+import { newId, randomToken, writeAudit } from "@ipaas/service-kit";
+import { createSystemRoles } from "../../shared/tenancy";
+import type { Passwords } from "../passwords/passwords";
+import { createResetToken } from "../passwords/reset";
+
+const SYSTEM_ORIGIN = { ip: null, userAgent: "dashboard-auth admin cli" };
+
+export class BootstrapError extends Error {}
+
+/**
+ * Creates the platform owner: the MAIN tenant and its first user, the Owner (`internal: true`). No
+ * password is ever chosen for them: the account gets an unguessable one nobody knows, and the command
+ * prints a single-use set-up token (valid 30 minutes) with which the owner sets their own.
+ */
+export async function bootstrapOwner(
+  db: Db,
+  passwords: Passwords,
+  input: { email: string; name: string },
+): Promise<{ userId: string; setupToken: string }> {
+  const email = input.email.trim().toLowerCase();
+  if (await db.tenant.findFirst({ where: { kind: "MAIN" } })) {
+    throw new BootstrapError("the platform owner exists already; use `admin setup-link` to let them set a password");
+  }
+  if (await db.user.findUnique({ where: { email } })) throw new BootstrapError(`${email} already has an account`);
+  const passwordHash = await passwords.hash(randomToken(32));
+  const tenantId = newId("main");
+  const userId = newId("usr");
+  await db.$transaction(async (tx) => {
+    await tx.tenant.create({ data: { id: tenantId, kind: "MAIN", name: "Platform owner" } });
+    const role = await createSystemRoles(tx, tenantId, "MAIN");
+    await tx.user.create({
+      data: {
+        id: userId,
+        tenantId,
+        roleId: role.id,
+        email,
+        name: input.name.trim(),
+        passwordHash,
+        internal: true,
+        head: true,
+      },
+    });
+    await writeAudit(
+      tx,
+      {
+        action: "tenant.owner_bootstrapped",
+        outcome: "success",
+        actorType: "system",
+        tenantId,
+        targetType: "user",
+        targetId: userId,
+      },
+      SYSTEM_ORIGIN,
+    );
+  });
+  return { userId, setupToken: await createResetToken(db, userId) };
+}
+
+/** A fresh set-up (password reset) token for an existing user, from the command line. */
+export async function setupLink(db: Db, email: string): Promise<{ userId: string; setupToken: string }> {
+  const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  if (!user || user.deletedAt) throw new BootstrapError(`no account for ${email}`);
+  await writeAudit(
+    db,
+    {
+      action: "auth.setup_link_issued",
+      outcome: "success",
+      actorType: "system",
+      tenantId: user.tenantId,
+      targetType: "user",
+      targetId: user.id,
+    },
+    SYSTEM_ORIGIN,
+  );
+  return { userId: user.id, setupToken: await createResetToken(db, user.id) };
+}

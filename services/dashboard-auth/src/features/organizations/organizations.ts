@@ -1,0 +1,226 @@
+import type { Db, Prisma, TenantStatus, Tx } from "@ipaas/db";
+import { appendToOutbox } from "@ipaas/events";
+import { newClientSecret } from "@ipaas/service-kit";
+import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
+import { fail, invalidField } from "../../errors";
+import { organizationTypeLabel, statusLabel } from "../../shared/tenancy";
+import { auditChange, tenantRef } from "../audit/audit";
+import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
+import type { Origin } from "../sessions/sessions";
+
+const organizationInclude = { credential: true } satisfies Prisma.TenantInclude;
+type OrganizationRow = Prisma.TenantGetPayload<{ include: typeof organizationInclude }>;
+
+/** The seed's organization fields. The client secret (and its hash) never leave the server. */
+export function organizationView(org: OrganizationRow) {
+  return {
+    org_id: org.id,
+    bank_id: org.bankId ?? "",
+    company_name: org.name,
+    phone: org.phone ?? "",
+    gst: org.gst ?? "",
+    type: organizationTypeLabel(org.organizationType) ?? "",
+    status: statusLabel(org.status),
+    address: null,
+    client_key: org.credential?.clientKey ?? "",
+    scopes: org.scopes.join(" "),
+    created_at: org.createdAt.toISOString(),
+    updated_at: org.updatedAt.toISOString(),
+  };
+}
+
+export interface OrganizationChange {
+  company_name?: string | undefined;
+  scopes?: string[] | undefined;
+  /** E.164, already validated. */
+  phone?: string | undefined;
+  status?: "Active" | "Suspended" | undefined;
+}
+
+/**
+ * Changes what api-auth caches about an organization (name, status, scopes, phone): bumps its version and
+ * writes the event that tells api-auth, in the caller's transaction.
+ */
+export async function changeOrganization(
+  tx: Tx,
+  orgId: string,
+  data: { name?: string; scopes?: string[]; phone?: string; status?: TenantStatus },
+) {
+  const updated = await tx.tenant.update({ where: { id: orgId }, data: { ...data, version: { increment: 1 } } });
+  await appendToOutbox(tx, {
+    type: "organization.updated",
+    data: {
+      organizationId: updated.id,
+      version: updated.version,
+      status: updated.status,
+      scopes: updated.scopes,
+      name: updated.name,
+      occurredAt: updated.updatedAt.toISOString(),
+    },
+  });
+  return updated;
+}
+
+/** Organizations as their own users, their bank and the platform owner see and change them. */
+export class Organizations {
+  constructor(private readonly db: Db) {}
+
+  /** The caller's organization, or the one named by `orgId` when the caller reaches it. */
+  async get(actor: Actor, orgId: string | undefined, action: "read" | "update" | "delete"): Promise<OrganizationRow> {
+    const id = orgId ?? (actor.tenant.kind === "ORGANIZATION" ? actor.tenant.id : undefined);
+    if (!id) {
+      throw invalidField("org_id", "required for users outside an organization");
+    }
+    const org = await this.db.tenant.findFirst({
+      where: { id, kind: "ORGANIZATION", deletedAt: null },
+      include: organizationInclude,
+    });
+    assertReaches(actor, org ? tenantRef(org) : null, action, "organization");
+    if (!org) throw fail("NOT_FOUND", "no such organization");
+    return org;
+  }
+
+  /**
+   * An organization may rename itself, change its phone and drop scopes; only the platform owner may add
+   * scopes or change its status, since an organization must not widen its own API access or lift its own
+   * suspension.
+   */
+  async update(actor: Actor, org: OrganizationRow, change: OrganizationChange, origin: Origin): Promise<void> {
+    const platformOwner = isPlatformOwner(actor);
+    if (change.scopes) {
+      const added = change.scopes.filter((s) => !org.scopes.includes(s));
+      if (added.length > 0 && !platformOwner) {
+        throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
+      }
+      // Not even the platform owner gives an organization more than its bank allows.
+      const bank = await this.db.tenant.findUniqueOrThrow({ where: { id: org.bankId ?? "" } });
+      assertScopesWithin(added, await scopesAllowedUnder(this.db, bank), "scopes");
+    }
+    if (change.status && !platformOwner && statusLabel(org.status) !== change.status) {
+      throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
+    }
+    const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
+    await this.db.$transaction(async (tx) => {
+      await changeOrganization(tx, org.id, {
+        ...(change.company_name ? { name: change.company_name.trim() } : {}),
+        ...(change.scopes ? { scopes: change.scopes } : {}),
+        ...(change.phone ? { phone: change.phone } : {}),
+        ...(status ? { status } : {}),
+      });
+      await auditChange(
+        tx,
+        origin,
+        actor,
+        "organization.updated",
+        { type: "tenant", id: org.id, tenantId: org.id },
+        { fields: Object.keys(change), status: change.status ?? null, scopes: change.scopes ?? null },
+      );
+    });
+  }
+
+  /**
+   * Approves an organization waiting since it registered itself: its bank's users who may update
+   * organizations, or the platform owner. From then on its client credentials work.
+   */
+  async approve(actor: Actor, orgId: string, origin: Origin): Promise<OrganizationRow> {
+    const org = await this.db.tenant.findFirst({
+      where: { id: orgId, kind: "ORGANIZATION", deletedAt: null },
+      include: organizationInclude,
+    });
+    const itsBank = org !== null && actor.tenant.kind === "BANK" && org.bankId === actor.tenant.id;
+    if (!org || !(itsBank || reaches(actor, tenantRef(org), "update"))) throw fail("NOT_FOUND", "no such organization");
+    if (!itsBank && !isPlatformOwner(actor)) {
+      throw fail("FORBIDDEN", "only the organization's bank or the platform owner approves it");
+    }
+    if (org.status !== "PENDING") throw fail("NOT_PENDING", "this organization is not waiting for approval");
+    return this.db.$transaction(async (tx) => {
+      await changeOrganization(tx, org.id, { status: "ACTIVE" });
+      await auditChange(tx, origin, actor, "organization.approved", { type: "tenant", id: org.id, tenantId: org.id });
+      return tx.tenant.findUniqueOrThrow({ where: { id: org.id }, include: organizationInclude });
+    });
+  }
+
+  /** Soft-deletes the organization; every session of its users ends at once. */
+  async delete(actor: Actor, org: OrganizationRow, origin: Origin): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      const now = new Date();
+      const deleted = await tx.tenant.update({
+        where: { id: org.id },
+        data: { deletedAt: now, version: { increment: 1 } },
+      });
+      await appendToOutbox(tx, {
+        type: "organization.deleted",
+        data: { organizationId: org.id, version: deleted.version, occurredAt: now.toISOString() },
+      });
+      await tx.session.updateMany({
+        where: { endedAt: null, user: { tenantId: org.id } },
+        data: { endedAt: now, endReason: "organization_deleted" },
+      });
+      await auditChange(tx, origin, actor, "organization.deleted", { type: "tenant", id: org.id, tenantId: org.id });
+    });
+  }
+}
+
+export interface RotationOptions {
+  /** How long the previous secret keeps working, so partners can roll their deployments. 0: not at all. */
+  graceSeconds: number;
+  /** Make every token issued under the old secret inactive at once (for a leaked secret). */
+  revokeTokens: boolean;
+}
+
+/**
+ * Replaces an organization's client secret. One statement swaps the hashes and bumps the version, so two
+ * rotations racing each other serialize on the row and end with distinct versions; the event that tells
+ * api-auth is written to the outbox in the same transaction.
+ */
+export async function rotateCredential(
+  db: Db,
+  actor: Actor,
+  org: { id: string },
+  options: RotationOptions,
+  origin: Origin,
+): Promise<{ clientKey: string; clientSecret: string; credentialVersion: number }> {
+  const { clientSecret, secretHash } = newClientSecret();
+  const now = new Date();
+  const graceUntil = options.graceSeconds > 0 ? new Date(now.getTime() + options.graceSeconds * 1000) : null;
+  const tokensNotBefore = options.revokeTokens ? now : null;
+  return db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ clientKey: string; version: number; tokensNotBefore: Date | null }>>`
+      UPDATE "organization_credentials"
+         SET "previousSecretHash" = CASE WHEN ${graceUntil}::timestamptz IS NULL THEN NULL ELSE "secretHash" END,
+             "previousSecretExpiresAt" = ${graceUntil}::timestamptz,
+             "secretHash" = ${secretHash},
+             "version" = "version" + 1,
+             "tokensNotBefore" = COALESCE(${tokensNotBefore}::timestamptz, "tokensNotBefore"),
+             "rotatedAt" = ${now},
+             "updatedAt" = ${now}
+       WHERE "tenantId" = ${org.id}
+   RETURNING "clientKey", "version", "tokensNotBefore"`;
+    const row = rows[0];
+    if (!row) throw fail("NOT_FOUND", "this organization has no client credentials");
+    await appendToOutbox(tx, {
+      type: "organization.credential_rotated",
+      data: {
+        organizationId: org.id,
+        clientKey: row.clientKey,
+        credentialVersion: row.version,
+        previousSecretValidUntil: graceUntil?.toISOString() ?? null,
+        tokensNotBefore: row.tokensNotBefore?.toISOString() ?? null,
+        occurredAt: now.toISOString(),
+      },
+    });
+    await auditChange(
+      tx,
+      origin,
+      actor,
+      "organization.credential_rotated",
+      { type: "tenant", id: org.id, tenantId: org.id },
+      {
+        credentialVersion: row.version,
+        graceSeconds: options.graceSeconds,
+        revokeTokens: options.revokeTokens,
+      },
+    );
+    return { clientKey: row.clientKey, clientSecret, credentialVersion: row.version };
+  });
+}

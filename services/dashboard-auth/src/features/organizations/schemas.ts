@@ -1,0 +1,54 @@
+import Type from "typebox";
+import { Id, Timestamp } from "../../shared/schemas";
+
+export const OrganizationQuery = Type.Object({ org_id: Type.Optional(Id) }, { additionalProperties: false });
+
+export const OrganizationView = Type.Object({
+  org_id: Type.String(),
+  bank_id: Type.String(),
+  company_name: Type.String(),
+  phone: Type.String(),
+  gst: Type.String(),
+  type: Type.String(),
+  status: Type.String(),
+  address: Type.Null(),
+  client_key: Type.String(),
+  scopes: Type.String({ description: "Space-separated" }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const UpdateOrganization = Type.Object(
+  {
+    company_name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" })),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_:.-]{0,63}$" }), {
+        minItems: 1,
+        maxItems: 50,
+        uniqueItems: true,
+      }),
+    ),
+    phone: Type.Optional(Type.Union([Type.String({ minLength: 6, maxLength: 20 }), Type.Integer({ minimum: 100000 })])),
+    status: Type.Optional(Type.Union([Type.Literal("Active"), Type.Literal("Suspended")])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const RotateCredential = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, description: "How long the previous secret keeps working (default 0)" }),
+    ),
+    revokeTokens: Type.Optional(
+      Type.Boolean({ description: "Make every token issued before now inactive at once (a leaked secret)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CredentialRotated = Type.Object({
+  message: Type.String(),
+  clientKey: Type.String(),
+  clientSecret: Type.String({ description: "Shown this once; only its hash is stored" }),
+  credentialVersion: Type.Integer(),
+});

@@ -1,0 +1,154 @@
+import type { Db } from "@ipaas/db";
+import { newId, randomToken, sha256Hex, writeAudit } from "@ipaas/service-kit";
+import type { FastifyBaseLogger } from "fastify";
+import { fail } from "../../errors";
+import type { Mailer } from "../../plugins/mailer";
+import type { Origin, Sessions } from "../sessions/sessions";
+import type { AttemptGates } from "../sign-in/attempt-gates";
+import type { Passwords } from "./passwords";
+
+export const RESET_TOKEN_TTL_MS = 30 * 60_000;
+
+/** Creates a single-use reset token and returns it; only its hash is stored. */
+export async function createResetToken(db: Db, userId: string, ttlMs = RESET_TOKEN_TTL_MS): Promise<string> {
+  const token = randomToken(32);
+  await db.passwordResetToken.create({
+    data: { id: newId("pwr"), userId, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + ttlMs) },
+  });
+  return token;
+}
+
+export function resetLink(uiUrl: string, token: string): string {
+  return `${uiUrl.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Forgotten passwords. The request always gets the same answer; the look-up, the token and the e-mail
+ * happen after the answer, so its timing says nothing about whether the account exists. Resetting
+ * keeps two-factor as it is and ends every session of the user.
+ */
+export class PasswordReset {
+  constructor(
+    private readonly db: Db,
+    private readonly passwords: Passwords,
+    private readonly sessions: Sessions,
+    private readonly mailer: Mailer,
+    private readonly gates: AttemptGates,
+    private readonly uiUrl: string,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Starts the work in the background and returns at once. */
+  request(email: string, origin: Origin): void {
+    this.#send(email.trim().toLowerCase(), origin).catch((error: unknown) => {
+      this.log.error({ err: error }, "could not send a password reset e-mail");
+    });
+  }
+
+  async #send(email: string, origin: Origin): Promise<void> {
+    const user = await this.db.user.findUnique({ where: { email } });
+    if (!user || user.deletedAt !== null || user.status !== "ACTIVE") {
+      await writeAudit(
+        this.db,
+        {
+          action: "auth.password_reset_requested",
+          outcome: "failure",
+          actorType: "anonymous",
+          details: { reason: "unknown_account" },
+        },
+        origin,
+      );
+      return;
+    }
+    if (!(await this.gates.admitMail("reset", email))) {
+      await writeAudit(
+        this.db,
+        {
+          action: "auth.password_reset_requested",
+          outcome: "failure",
+          actorType: "anonymous",
+          tenantId: user.tenantId,
+          targetType: "user",
+          targetId: user.id,
+          details: { reason: "throttled" },
+        },
+        origin,
+      );
+      return;
+    }
+    const token = await createResetToken(this.db, user.id);
+    await this.mailer.send({
+      to: user.email,
+      subject: "Reset your IPaaS password",
+      text: [
+        `Hello ${user.name},`,
+        "",
+        "Someone asked to reset the password of your IPaaS dashboard account. If it was you, open this link",
+        "within 30 minutes; it works once:",
+        "",
+        resetLink(this.uiUrl, token),
+        "",
+        "If it was not you, ignore this e-mail: your password has not changed.",
+      ].join("\n"),
+    });
+    await writeAudit(
+      this.db,
+      {
+        action: "auth.password_reset_requested",
+        outcome: "success",
+        actorType: "user",
+        actorId: user.id,
+        tenantId: user.tenantId,
+      },
+      origin,
+    );
+  }
+
+  async reset(token: string, password: string, origin: Origin): Promise<void> {
+    const row = await this.db.passwordResetToken.findUnique({
+      where: { tokenHash: sha256Hex(token) },
+      include: { user: true },
+    });
+    const now = new Date();
+    if (!row || row.usedAt !== null || row.expiresAt <= now || row.user.deletedAt !== null) {
+      await writeAudit(
+        this.db,
+        {
+          action: "auth.password_reset",
+          outcome: "failure",
+          actorType: "anonymous",
+          details: { reason: "invalid_token" },
+        },
+        origin,
+      );
+      throw fail("INVALID_RESET_TOKEN");
+    }
+    const { user } = row;
+    this.passwords.accept(password, user);
+    const passwordHash = await this.passwords.hash(password);
+    await this.db.$transaction(async (tx) => {
+      const claimed = await tx.passwordResetToken.updateMany({
+        where: { id: row.id, usedAt: null },
+        data: { usedAt: now },
+      });
+      if (claimed.count !== 1) throw fail("INVALID_RESET_TOKEN");
+      await tx.passwordResetToken.updateMany({ where: { userId: user.id, usedAt: null }, data: { usedAt: now } });
+      await tx.user.update({
+        where: { id: user.id },
+        data: { passwordHash, passwordChangedAt: now },
+      });
+      await this.sessions.endAllFor(user.id, "password_reset", { db: tx });
+      await writeAudit(
+        tx,
+        {
+          action: "auth.password_reset",
+          outcome: "success",
+          actorType: "user",
+          actorId: user.id,
+          tenantId: user.tenantId,
+        },
+        origin,
+      );
+    });
+  }
+}

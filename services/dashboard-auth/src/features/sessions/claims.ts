@@ -1,0 +1,96 @@
+import type { DbOrTx, Prisma } from "@ipaas/db";
+import { statusLabel } from "../../shared/tenancy";
+
+export interface PermissionView {
+  slug: string;
+  allow_read: boolean;
+  allow_create: boolean;
+  allow_update: boolean;
+  allow_delete: boolean;
+}
+
+/** The seed's user fields, as carried in the access token and returned by verify-token. Never a secret. */
+export interface UserClaims {
+  userId: string;
+  email: string;
+  name: string;
+  roleId: string;
+  role: string;
+  tenantId: string;
+  bankId: string | null;
+  orgId: string | null;
+  isBankUser: boolean;
+  internal: boolean;
+  head: boolean;
+  status: string;
+  isDeleted: boolean;
+  isTwoFactorEnabled: boolean;
+  permissions: PermissionView[];
+}
+
+/**
+ * A user's permissions: the tenant's first user holds every module with every action; anyone else
+ * holds exactly their rows.
+ */
+export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolean }): Promise<PermissionView[]> {
+  if (user.head) {
+    const modules = await db.module.findMany({ where: { deletedAt: null }, orderBy: { slug: "asc" } });
+    return modules.map((m) => ({
+      slug: m.slug,
+      allow_read: true,
+      allow_create: true,
+      allow_update: true,
+      allow_delete: true,
+    }));
+  }
+  const rows = await db.userPermission.findMany({
+    where: { userId: user.id, module: { deletedAt: null } },
+    include: { module: true },
+    orderBy: { module: { slug: "asc" } },
+  });
+  return rows.map((p) => ({
+    slug: p.module.slug,
+    allow_read: p.allowRead,
+    allow_create: p.allowCreate,
+    allow_update: p.allowUpdate,
+    allow_delete: p.allowDelete,
+  }));
+}
+
+/**
+ * Access tokens carry the claims of the moment they were signed. Every change to what they say (role,
+ * permissions, status, name, the module list) calls this in its transaction: tokens signed before it are
+ * refused, and the client's refresh brings the current claims.
+ */
+export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput): Promise<void> {
+  await db.user.updateMany({ where, data: { tokensNotBefore: new Date() } });
+}
+
+/** A user's current claims, and the instant before which their access tokens are refused. */
+export async function claimsFor(db: DbOrTx, userId: string): Promise<{ claims: UserClaims; notBefore: Date | null }> {
+  const user = await db.user.findUniqueOrThrow({
+    where: { id: userId },
+    include: { role: true, tenant: true, totp: true },
+  });
+  const { tenant } = user;
+  return {
+    notBefore: user.tokensNotBefore,
+    claims: {
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      roleId: user.roleId,
+      role: user.role.name,
+      tenantId: tenant.id,
+      bankId: tenant.kind === "BANK" ? tenant.id : tenant.bankId,
+      orgId: tenant.kind === "ORGANIZATION" ? tenant.id : null,
+      isBankUser: tenant.kind === "BANK",
+      internal: user.internal,
+      head: user.head,
+      status: statusLabel(user.status),
+      isDeleted: user.deletedAt !== null,
+      isTwoFactorEnabled: user.totp?.confirmedAt != null && user.totp.disabledAt === null,
+      permissions: await permissionsOf(db, user),
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import type { Db, DbOrTx } from "@ipaas/db";
+import {
+  type Config,
+  InvalidTokenError,
+  issuedBefore,
+  newId,
+  randomToken,
+  sha256Hex,
+  type TokenService,
+  waitPastCutoff,
+} from "@ipaas/service-kit";
+import { ACTOR_INCLUDE, type Actor, actorFrom } from "../../access/access";
+import { fail } from "../../errors";
+import { claimsFor } from "./claims";
+
+/** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
+export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
+
+export interface Origin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What login, refresh and the seed's login response return. */
+export interface IssuedSession {
+  token: string;
+  expiredIn: string;
+  createdAt: string;
+  refreshToken: string;
+  sessionId: string;
+}
+
+/** The caller of an authenticated route: who, which session, and the token's own claims. */
+export interface Principal {
+  userId: string;
+  tenantId: string;
+  sessionId: string;
+  jti: string;
+  head: boolean;
+  internal: boolean;
+}
+
+/** "900s" → "15m": the seed's `expiredIn` is a duration string such as "1d". */
+export function durationLabel(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/**
+ * Login sessions, their rotating refresh tokens, and the access tokens that name them. An access token
+ * is only as good as its session: ending the session (logout, reset, disable, delete) stops it at once.
+ */
+export class Sessions {
+  constructor(
+    private readonly db: Db,
+    private readonly tokens: TokenService,
+    private readonly config: Pick<
+      Config,
+      "ACCESS_TOKEN_TTL_SECONDS" | "SESSION_IDLE_MINUTES" | "SESSION_ABSOLUTE_HOURS"
+    >,
+  ) {}
+
+  /** Starts a session after a complete login (password and second factor). */
+  async start(userId: string, origin: Origin, mfaMethod: string): Promise<IssuedSession> {
+    const now = Date.now();
+    const sessionId = newId("ses");
+    const refreshToken = randomToken(32);
+    const claims = await this.db.$transaction(async (tx) => {
+      await tx.session.create({
+        data: {
+          id: sessionId,
+          userId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          mfaMethod,
+          idleExpiresAt: new Date(now + this.#idleMs()),
+          absoluteExpiresAt: new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
+        },
+      });
+      await tx.refreshToken.create({
+        data: {
+          id: newId("rft"),
+          sessionId,
+          tokenHash: sha256Hex(refreshToken),
+          expiresAt: new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
+        },
+      });
+      return claimsFor(tx, userId);
+    });
+    return this.#issue(claims, sessionId, refreshToken);
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. A token used twice means it was stolen: the whole session
+   * (every token of the family) ends.
+   */
+  async refresh(
+    refreshToken: string,
+  ): Promise<{ issued: IssuedSession; userId: string } | { reused: true; userId: string; sessionId: string }> {
+    const now = new Date();
+    const row = await this.db.refreshToken.findUnique({
+      where: { tokenHash: sha256Hex(refreshToken) },
+      include: { session: { include: { user: { include: { tenant: true } } } } },
+    });
+    if (!row) throw fail("INVALID_REFRESH_TOKEN");
+    const { session } = row;
+    if (row.usedAt !== null) {
+      await this.endSession(session.id, "refresh_token_reused");
+      return { reused: true, userId: session.userId, sessionId: session.id };
+    }
+    const live = this.#isLive(session, now) && row.expiresAt > now;
+    if (!live || !isActiveUser(session.user) || !tenantAllowsSignIn(session.user.tenant)) {
+      throw fail("INVALID_REFRESH_TOKEN");
+    }
+    const next = randomToken(32);
+    const result = await this.db.$transaction(async (tx) => {
+      // Only one of two racing refreshes can mark the token used; the loser is treated as reuse.
+      const marked = await tx.refreshToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
+      if (marked.count !== 1) return null;
+      await tx.refreshToken.create({
+        data: {
+          id: newId("rft"),
+          sessionId: session.id,
+          tokenHash: sha256Hex(next),
+          parentId: row.id,
+          expiresAt: session.absoluteExpiresAt,
+        },
+      });
+      await tx.session.update({
+        where: { id: session.id },
+        data: { lastSeenAt: now, idleExpiresAt: this.#idleExpiry(session.absoluteExpiresAt, now) },
+      });
+      return claimsFor(tx, session.userId);
+    });
+    if (!result) {
+      await this.endSession(session.id, "refresh_token_reused");
+      return { reused: true, userId: session.userId, sessionId: session.id };
+    }
+    return { issued: await this.#issue(result, session.id, next), userId: session.userId };
+  }
+
+  /**
+   * Checks an access token and everything it depends on, and returns who is calling: the principal (the
+   * token's user and session) and the actor (their current tenant, rank and grants), read in one query.
+   * Refuses with INVALID_TOKEN.
+   */
+  async authenticate(token: string): Promise<{ principal: Principal; actor: Actor }> {
+    let verified: Awaited<ReturnType<TokenService["verify"]>>;
+    try {
+      verified = await this.tokens.verify(token, { typ: [ACCESS_TOKEN.typ], audience: ACCESS_TOKEN.audience });
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw fail("INVALID_TOKEN", error.reason);
+      throw error;
+    }
+    const { claims } = verified;
+    const sessionId = claims.sid;
+    if (typeof sessionId !== "string") throw fail("INVALID_TOKEN", "no session");
+    const now = new Date();
+    const session = await this.db.session.findUnique({
+      where: { id: sessionId },
+      include: { user: { include: ACTOR_INCLUDE } },
+    });
+    if (!session || session.userId !== claims.sub) throw fail("INVALID_TOKEN", "no session");
+    if (!this.#isLive(session, now)) throw fail("INVALID_TOKEN", "session ended");
+    const { user } = session;
+    if (!isActiveUser(user) || !tenantAllowsSignIn(user.tenant)) throw fail("INVALID_TOKEN", "account disabled");
+    if (issuedBefore(claims.iat, user.tokensNotBefore)) {
+      throw fail("INVALID_TOKEN", "revoked");
+    }
+    // Sliding idle timeout, written at most once a minute so reads stay reads.
+    if (now.getTime() - session.lastSeenAt.getTime() > 60_000) {
+      await this.db.session.update({
+        where: { id: session.id },
+        data: { lastSeenAt: now, idleExpiresAt: this.#idleExpiry(session.absoluteExpiresAt, now) },
+      });
+    }
+    const principal = {
+      userId: user.id,
+      tenantId: user.tenantId,
+      sessionId: session.id,
+      jti: claims.jti,
+      head: user.head,
+      internal: user.internal,
+    };
+    return { principal, actor: actorFrom(user) };
+  }
+
+  async endSession(sessionId: string, reason: string, db: DbOrTx = this.db): Promise<void> {
+    await db.session.updateMany({
+      where: { id: sessionId, endedAt: null },
+      data: { endedAt: new Date(), endReason: reason },
+    });
+  }
+
+  /** Ends every live session of a user, but `except` (the caller's own, when it should survive). */
+  async endAllFor(userId: string, reason: string, options: { except?: string; db?: DbOrTx } = {}): Promise<number> {
+    const result = await (options.db ?? this.db).session.updateMany({
+      where: { userId, endedAt: null, ...(options.except ? { id: { not: options.except } } : {}) },
+      data: { endedAt: new Date(), endReason: reason },
+    });
+    return result.count;
+  }
+
+  async #issue(
+    { claims, notBefore }: Awaited<ReturnType<typeof claimsFor>>,
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<IssuedSession> {
+    await waitPastCutoff(notBefore);
+    const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
+    const { token, issuedAt } = this.tokens.sign(
+      { ...claims, sid: sessionId },
+      { typ: ACCESS_TOKEN.typ, audience: ACCESS_TOKEN.audience, subject: claims.userId, ttlSeconds: ttl },
+    );
+    return { token, expiredIn: durationLabel(ttl), createdAt: issuedAt.toISOString(), refreshToken, sessionId };
+  }
+
+  #idleMs(): number {
+    return this.config.SESSION_IDLE_MINUTES * 60_000;
+  }
+
+  #idleExpiry(absolute: Date, now: Date): Date {
+    return new Date(Math.min(absolute.getTime(), now.getTime() + this.#idleMs()));
+  }
+
+  #isLive(session: { endedAt: Date | null; idleExpiresAt: Date; absoluteExpiresAt: Date }, now: Date): boolean {
+    return session.endedAt === null && session.idleExpiresAt > now && session.absoluteExpiresAt > now;
+  }
+}
+
+export function isActiveUser(user: { status: string; deletedAt: Date | null }): boolean {
+  return user.status === "ACTIVE" && user.deletedAt === null;
+}
+
+/**
+ * A pending tenant's users sign in to finish their set-up while they wait for approval; a suspended or
+ * deleted tenant's users do not sign in at all.
+ */
+export function tenantAllowsSignIn(tenant: { status: string; deletedAt: Date | null }): boolean {
+  return (tenant.status === "ACTIVE" || tenant.status === "PENDING") && tenant.deletedAt === null;
+}
