@@ -1,5 +1,6 @@
-import type { Prisma, TenantKind } from "@ipaas/db";
+import type { DbOrTx, Prisma, TenantKind } from "@ipaas/db";
 import { fail } from "../errors";
+import { findLiveTenant } from "../shared/tenants.repository";
 
 export const ACTIONS = ["read", "create", "update", "delete"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -105,4 +106,21 @@ export function canGrant(actor: Actor, module: string, wanted: Grants): boolean 
   if (actor.head) return true;
   const held = actor.grants.get(module);
   return ACTIONS.every((a) => !wanted[a] || held?.[a] === true);
+}
+
+/**
+ * The tenant a tenant-wide request acts on: the actor's own, or one named by `tenantId` when the actor
+ * reaches it (answered 404 otherwise, like an id that does not exist).
+ */
+export async function reachableTenant(
+  db: DbOrTx,
+  actor: Actor,
+  tenantId: string | undefined,
+  action: Action,
+): Promise<TenantRef> {
+  if (!tenantId || tenantId === actor.tenant.id) return actor.tenant;
+  const tenant = await findLiveTenant(db, tenantId);
+  const ref = tenant ? { id: tenant.id, kind: tenant.kind, bankId: tenant.bankId } : null;
+  assertReaches(actor, ref, action, "tenant");
+  return ref;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Actor } from "../access/access";
 import { fail } from "../errors";
+import { PasswordChange } from "../features/passwords/change";
 import { PasswordReset } from "../features/passwords/reset";
 import { type Principal, Sessions } from "../features/sessions/sessions";
 import { AttemptGates } from "../features/sign-in/attempt-gates";
@@ -21,6 +22,7 @@ declare module "fastify" {
     login: Login;
     registration: Registration;
     passwordReset: PasswordReset;
+    passwordChange: PasswordChange;
     /** Hook: requires a valid dashboard access token and sets `request.principal` and `request.actor`. */
     authenticate: (request: FastifyRequest) => Promise<void>;
   }
@@ -56,6 +58,7 @@ export const identityPlugin = fp(
     }, GATE_SWEEP_INTERVAL_MS);
     sweeper.unref();
     app.addHook("onClose", async () => clearInterval(sweeper));
+    app.decorate("passwordChange", new PasswordChange(app.db, app.passwords, sessions));
     app.decorateRequest("principal", null);
     app.decorateRequest("actor", null);
     // What an authenticated route answers is about one person or tenant: no cache may keep it.

@@ -1,7 +1,8 @@
-import type { DbOrTx, Prisma } from "@ipaas/db";
+import type { AuditEventModel, DbOrTx, Prisma } from "@ipaas/db";
 import { writeAudit } from "@ipaas/service-kit";
-import type { TenantRef } from "../../access/access";
+import { type Actor, reachableTenant, type TenantRef } from "../../access/access";
 import type { Origin } from "../sessions/sessions";
+import { findAuditEvents } from "./repository";
 
 /** The tenant reference of a loaded tenant row, for object-level checks. */
 export function tenantRef(tenant: { id: string; kind: TenantRef["kind"]; bankId: string | null }): TenantRef {
@@ -31,4 +32,45 @@ export function auditChange(
     },
     origin,
   );
+}
+
+export interface AuditQuery {
+  tenantId?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  offset: number;
+  limit: number;
+}
+
+/** The audit events of the actor's tenant, or of one they reach, filtered and paged. */
+export async function listAuditEvents(db: DbOrTx, actor: Actor, query: AuditQuery) {
+  const tenant = await reachableTenant(db, actor, query.tenantId, "read");
+  const filter = {
+    tenantId: tenant.id,
+    actorId: query.actorId,
+    action: query.action,
+    from: query.from ? new Date(query.from) : undefined,
+    to: query.to ? new Date(query.to) : undefined,
+  };
+  return findAuditEvents(db, filter, query);
+}
+
+/** The audit event as the API shows it. */
+export function auditEventView(e: AuditEventModel) {
+  return {
+    id: e.id,
+    tenant_id: e.tenantId,
+    actor_id: e.actorId,
+    actor_type: e.actorType,
+    action: e.action,
+    outcome: e.outcome,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    details: e.details,
+    created_at: e.createdAt.toISOString(),
+  };
 }

@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Prisma } from "@ipaas/db";
 import type { FastifyInstance } from "fastify";
 import Type from "typebox";
 import { PLATFORM_MODULES } from "../../access/access";
 import { actorOf } from "../../access/plugin";
 import { problems } from "../../shared/schemas";
+import { auditEventView, listAuditEvents } from "./audit";
 import { AuditQuery, AuditView } from "./schemas";
 
 export default async function auditRoutes(fastify: FastifyInstance) {
@@ -22,37 +22,9 @@ export default async function auditRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const actor = actorOf(request);
-      const { offset, limit, actor: actorId, action, from, to, tenant_id } = request.query;
-      const tenant = await app.users.targetTenant(actor, tenant_id, "read");
-      const where: Prisma.AuditEventWhereInput = {
-        tenantId: tenant.id,
-        ...(actorId ? { actorId } : {}),
-        ...(action ? { action } : {}),
-        ...(from || to
-          ? { createdAt: { ...(from ? { gte: new Date(from) } : {}), ...(to ? { lte: new Date(to) } : {}) } }
-          : {}),
-      };
-      const events = await app.db.auditEvent.findMany({
-        where,
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-        skip: offset,
-        take: limit,
-      });
-      return events.map((e) => ({
-        id: e.id,
-        tenant_id: e.tenantId,
-        actor_id: e.actorId,
-        actor_type: e.actorType,
-        action: e.action,
-        outcome: e.outcome,
-        target_type: e.targetType,
-        target_id: e.targetId,
-        ip: e.ip,
-        user_agent: e.userAgent,
-        details: e.details,
-        created_at: e.createdAt.toISOString(),
-      }));
+      const { offset, limit, actor: actorId, action, from, to, tenant_id: tenantId } = request.query;
+      const query = { offset, limit, actorId, action, from, to, tenantId };
+      return (await listAuditEvents(app.db, actorOf(request), query)).map(auditEventView);
     },
   );
 }

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import Type from "typebox";
-import { PLATFORM_MODULES } from "../../access/access";
+import { PLATFORM_MODULES, reachableTenant } from "../../access/access";
 import { actorOf } from "../../access/plugin";
 import { IdParams, IdsQuery, Message, problems, TenantQuery } from "../../shared/schemas";
 import { roleView } from "./catalogue";
@@ -27,7 +27,7 @@ export default async function roleRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "create");
+      const tenant = await reachableTenant(app.db, actor, request.query.tenant_id, "create");
       const role = await app.catalogue.createRole(actor, tenant, request.body.role, requestOrigin(request));
       const { system: _system, ...view } = roleView(role);
       return reply.status(201).send({ message: "New role added successfully", ...view });
@@ -48,7 +48,7 @@ export default async function roleRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const actor = actorOf(request);
-      const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "read");
+      const tenant = await reachableTenant(app.db, actor, request.query.tenant_id, "read");
       return (await app.catalogue.listRoles(tenant)).map(roleView);
     },
   );

@@ -1,15 +1,21 @@
-import type { Db, Prisma, TenantStatus, Tx } from "@ipaas/db";
+import type { Db, TenantStatus, Tx } from "@ipaas/db";
 import { appendToOutbox } from "@ipaas/events";
 import { newClientSecret } from "@ipaas/service-kit";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
 import { fail, invalidField } from "../../errors";
 import { organizationTypeLabel, statusLabel } from "../../shared/tenancy";
+import { findTenant } from "../../shared/tenants.repository";
 import { auditChange, tenantRef } from "../audit/audit";
 import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
+import { endTenantSessions } from "../sessions/repository";
 import type { Origin } from "../sessions/sessions";
-
-const organizationInclude = { credential: true } satisfies Prisma.TenantInclude;
-type OrganizationRow = Prisma.TenantGetPayload<{ include: typeof organizationInclude }>;
+import {
+  findOrganization,
+  markOrganizationDeleted,
+  type OrganizationRow,
+  swapClientSecret,
+  updateOrganization,
+} from "./repository";
 
 /** The seed's organization fields. The client secret (and its hash) never leave the server. */
 export function organizationView(org: OrganizationRow) {
@@ -46,7 +52,7 @@ export async function changeOrganization(
   orgId: string,
   data: { name?: string; scopes?: string[]; phone?: string; status?: TenantStatus },
 ) {
-  const updated = await tx.tenant.update({ where: { id: orgId }, data: { ...data, version: { increment: 1 } } });
+  const updated = await updateOrganization(tx, orgId, data);
   await appendToOutbox(tx, {
     type: "organization.updated",
     data: {
@@ -71,10 +77,7 @@ export class Organizations {
     if (!id) {
       throw invalidField("org_id", "required for users outside an organization");
     }
-    const org = await this.db.tenant.findFirst({
-      where: { id, kind: "ORGANIZATION", deletedAt: null },
-      include: organizationInclude,
-    });
+    const org = await findOrganization(this.db, id);
     assertReaches(actor, org ? tenantRef(org) : null, action, "organization");
     if (!org) throw fail("NOT_FOUND", "no such organization");
     return org;
@@ -93,7 +96,7 @@ export class Organizations {
         throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
       }
       // Not even the platform owner gives an organization more than its bank allows.
-      const bank = await this.db.tenant.findUniqueOrThrow({ where: { id: org.bankId ?? "" } });
+      const bank = await findTenant(this.db, org.bankId ?? "");
       assertScopesWithin(added, await scopesAllowedUnder(this.db, bank), "scopes");
     }
     if (change.status && !platformOwner && statusLabel(org.status) !== change.status) {
@@ -123,10 +126,7 @@ export class Organizations {
    * organizations, or the platform owner. From then on its client credentials work.
    */
   async approve(actor: Actor, orgId: string, origin: Origin): Promise<OrganizationRow> {
-    const org = await this.db.tenant.findFirst({
-      where: { id: orgId, kind: "ORGANIZATION", deletedAt: null },
-      include: organizationInclude,
-    });
+    const org = await findOrganization(this.db, orgId);
     const itsBank = org !== null && actor.tenant.kind === "BANK" && org.bankId === actor.tenant.id;
     if (!org || !(itsBank || reaches(actor, tenantRef(org), "update"))) throw fail("NOT_FOUND", "no such organization");
     if (!itsBank && !isPlatformOwner(actor)) {
@@ -134,9 +134,9 @@ export class Organizations {
     }
     if (org.status !== "PENDING") throw fail("NOT_PENDING", "this organization is not waiting for approval");
     return this.db.$transaction(async (tx) => {
-      await changeOrganization(tx, org.id, { status: "ACTIVE" });
+      const approved = await changeOrganization(tx, org.id, { status: "ACTIVE" });
       await auditChange(tx, origin, actor, "organization.approved", { type: "tenant", id: org.id, tenantId: org.id });
-      return tx.tenant.findUniqueOrThrow({ where: { id: org.id }, include: organizationInclude });
+      return { ...approved, credential: org.credential };
     });
   }
 
@@ -144,18 +144,12 @@ export class Organizations {
   async delete(actor: Actor, org: OrganizationRow, origin: Origin): Promise<void> {
     await this.db.$transaction(async (tx) => {
       const now = new Date();
-      const deleted = await tx.tenant.update({
-        where: { id: org.id },
-        data: { deletedAt: now, version: { increment: 1 } },
-      });
+      const deleted = await markOrganizationDeleted(tx, org.id, now);
       await appendToOutbox(tx, {
         type: "organization.deleted",
         data: { organizationId: org.id, version: deleted.version, occurredAt: now.toISOString() },
       });
-      await tx.session.updateMany({
-        where: { endedAt: null, user: { tenantId: org.id } },
-        data: { endedAt: now, endReason: "organization_deleted" },
-      });
+      await endTenantSessions(tx, org.id, "organization_deleted", now);
       await auditChange(tx, origin, actor, "organization.deleted", { type: "tenant", id: org.id, tenantId: org.id });
     });
   }
@@ -177,26 +171,22 @@ export async function rotateCredential(
   db: Db,
   actor: Actor,
   org: { id: string },
-  options: RotationOptions,
+  options: RotationOptions & { graceMaxSeconds: number },
   origin: Origin,
 ): Promise<{ clientKey: string; clientSecret: string; credentialVersion: number }> {
+  // Only the organization's own head user or the platform owner: the secret is the organization's key.
+  if (!isPlatformOwner(actor) && !(actor.head && actor.tenant.id === org.id)) {
+    throw fail("FORBIDDEN", "only the organization's Super Admin or the platform owner rotates its secret");
+  }
+  if (options.graceSeconds > options.graceMaxSeconds) {
+    throw invalidField("graceSeconds", `at most ${options.graceMaxSeconds}`);
+  }
   const { clientSecret, secretHash } = newClientSecret();
   const now = new Date();
   const graceUntil = options.graceSeconds > 0 ? new Date(now.getTime() + options.graceSeconds * 1000) : null;
   const tokensNotBefore = options.revokeTokens ? now : null;
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<Array<{ clientKey: string; version: number; tokensNotBefore: Date | null }>>`
-      UPDATE "organization_credentials"
-         SET "previousSecretHash" = CASE WHEN ${graceUntil}::timestamptz IS NULL THEN NULL ELSE "secretHash" END,
-             "previousSecretExpiresAt" = ${graceUntil}::timestamptz,
-             "secretHash" = ${secretHash},
-             "version" = "version" + 1,
-             "tokensNotBefore" = COALESCE(${tokensNotBefore}::timestamptz, "tokensNotBefore"),
-             "rotatedAt" = ${now},
-             "updatedAt" = ${now}
-       WHERE "tenantId" = ${org.id}
-   RETURNING "clientKey", "version", "tokensNotBefore"`;
-    const row = rows[0];
+    const row = await swapClientSecret(tx, org.id, { secretHash, graceUntil, tokensNotBefore, at: now });
     if (!row) throw fail("NOT_FOUND", "this organization has no client credentials");
     await appendToOutbox(tx, {
       type: "organization.credential_rotated",

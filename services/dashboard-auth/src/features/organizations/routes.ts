@@ -1,9 +1,8 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import { isPlatformOwner, PLATFORM_MODULES } from "../../access/access";
+import { PLATFORM_MODULES } from "../../access/access";
 import { actorOf } from "../../access/plugin";
-import { fail, invalidField } from "../../errors";
 import { e164 } from "../../shared/phone";
 import { Message, OrganizationParams, problems } from "../../shared/schemas";
 import { organizationView, rotateCredential } from "./organizations";
@@ -129,22 +128,12 @@ export async function credentialRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const actor = actorOf(request);
       const org = await app.organizations.get(actor, request.query.org_id, "update");
-      const platformOwner = isPlatformOwner(actor);
-      if (!platformOwner && !(actor.head && actor.tenant.id === org.id)) {
-        throw fail("FORBIDDEN", "only the organization's Super Admin or the platform owner rotates its secret");
-      }
-      const graceSeconds = request.body.graceSeconds ?? 0;
-      const limit = app.config.CREDENTIAL_GRACE_MAX_SECONDS;
-      if (graceSeconds > limit) {
-        throw invalidField("graceSeconds", `at most ${limit}`);
-      }
-      const rotated = await rotateCredential(
-        app.db,
-        actor,
-        org,
-        { graceSeconds, revokeTokens: request.body.revokeTokens ?? false },
-        requestOrigin(request),
-      );
+      const options = {
+        graceSeconds: request.body.graceSeconds ?? 0,
+        revokeTokens: request.body.revokeTokens ?? false,
+        graceMaxSeconds: app.config.CREDENTIAL_GRACE_MAX_SECONDS,
+      };
+      const rotated = await rotateCredential(app.db, actor, org, options, requestOrigin(request));
       app.outboxRelay?.kick();
       reply.header("cache-control", "no-store");
       return { message: "Client secret updated successfully", ...rotated };

@@ -1,20 +1,19 @@
 import type { Db } from "@ipaas/db";
-import { newId, randomToken, sha256Hex, writeAudit } from "@ipaas/service-kit";
+import { randomToken, writeAudit } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";
 import type { Origin, Sessions } from "../sessions/sessions";
 import type { AttemptGates } from "../sign-in/attempt-gates";
 import type { Passwords } from "./passwords";
+import { claimResetToken, findResetToken, findUserByEmail, insertResetToken, setPasswordHash } from "./repository";
 
 export const RESET_TOKEN_TTL_MS = 30 * 60_000;
 
 /** Creates a single-use reset token and returns it; only its hash is stored. */
 export async function createResetToken(db: Db, userId: string, ttlMs = RESET_TOKEN_TTL_MS): Promise<string> {
   const token = randomToken(32);
-  await db.passwordResetToken.create({
-    data: { id: newId("pwr"), userId, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + ttlMs) },
-  });
+  await insertResetToken(db, userId, token, new Date(Date.now() + ttlMs));
   return token;
 }
 
@@ -46,7 +45,7 @@ export class PasswordReset {
   }
 
   async #send(email: string, origin: Origin): Promise<void> {
-    const user = await this.db.user.findUnique({ where: { email } });
+    const user = await findUserByEmail(this.db, email);
     if (!user || user.deletedAt !== null || user.status !== "ACTIVE") {
       await writeAudit(
         this.db,
@@ -105,10 +104,7 @@ export class PasswordReset {
   }
 
   async reset(token: string, password: string, origin: Origin): Promise<void> {
-    const row = await this.db.passwordResetToken.findUnique({
-      where: { tokenHash: sha256Hex(token) },
-      include: { user: true },
-    });
+    const row = await findResetToken(this.db, token);
     const now = new Date();
     if (!row || row.usedAt !== null || row.expiresAt <= now || row.user.deletedAt !== null) {
       await writeAudit(
@@ -127,16 +123,8 @@ export class PasswordReset {
     this.passwords.accept(password, user);
     const passwordHash = await this.passwords.hash(password);
     await this.db.$transaction(async (tx) => {
-      const claimed = await tx.passwordResetToken.updateMany({
-        where: { id: row.id, usedAt: null },
-        data: { usedAt: now },
-      });
-      if (claimed.count !== 1) throw fail("INVALID_RESET_TOKEN");
-      await tx.passwordResetToken.updateMany({ where: { userId: user.id, usedAt: null }, data: { usedAt: now } });
-      await tx.user.update({
-        where: { id: user.id },
-        data: { passwordHash, passwordChangedAt: now },
-      });
+      if (!(await claimResetToken(tx, row, now))) throw fail("INVALID_RESET_TOKEN");
+      await setPasswordHash(tx, user.id, passwordHash, now);
       await this.sessions.endAllFor(user.id, "password_reset", { db: tx });
       await writeAudit(
         tx,

@@ -8,3 +8,11 @@ export async function signedInFrom(db: DbOrTx, userId: string, ip: string, since
   });
   return session !== null;
 }
+
+/** Ends every live session of a tenant's users (the tenant was deleted). */
+export async function endTenantSessions(db: DbOrTx, tenantId: string, reason: string, at: Date): Promise<void> {
+  await db.session.updateMany({
+    where: { endedAt: null, user: { tenantId } },
+    data: { endedAt: at, endReason: reason },
+  });
+}

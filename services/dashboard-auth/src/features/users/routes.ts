@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import Type from "typebox";
-import { PLATFORM_MODULES } from "../../access/access";
+import { PLATFORM_MODULES, reachableTenant } from "../../access/access";
 import { actorOf } from "../../access/plugin";
 import { principalOf } from "../../plugins/identity";
 import { Message, problems, TenantQuery } from "../../shared/schemas";
@@ -38,7 +38,7 @@ export default async function userRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const tenant = await app.users.targetTenant(actor, request.query.tenant_id, "create");
+      const tenant = await reachableTenant(app.db, actor, request.query.tenant_id, "create");
       const user = await app.users.create(actor, tenant, request.body, requestOrigin(request));
       return reply.status(201).send(await app.users.view(user));
     },
@@ -59,7 +59,7 @@ export default async function userRoutes(fastify: FastifyInstance) {
     async (request) => {
       const actor = actorOf(request);
       const { offset, limit, tenant_id } = request.query;
-      const tenant = await app.users.targetTenant(actor, tenant_id, "read");
+      const tenant = await reachableTenant(app.db, actor, tenant_id, "read");
       return app.users.list(tenant, { offset, limit });
     },
   );

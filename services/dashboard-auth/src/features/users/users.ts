@@ -83,15 +83,6 @@ export class UserAdmin {
     private readonly sessions: Sessions,
   ) {}
 
-  /** The tenant a tenant-wide request acts on: the actor's own, or one named by an actor who reaches it. */
-  async targetTenant(actor: Actor, tenantId: string | undefined, action: Action): Promise<TenantRef> {
-    if (!tenantId || tenantId === actor.tenant.id) return actor.tenant;
-    const tenant = await this.db.tenant.findFirst({ where: { id: tenantId, deletedAt: null } });
-    const ref = tenant ? tenantRef(tenant) : null;
-    assertReaches(actor, ref, action, "tenant");
-    return ref;
-  }
-
   async list(tenant: TenantRef, page: { offset: number; limit: number }) {
     const users = await this.db.user.findMany({
       where: { tenantId: tenant.id, deletedAt: null },

@@ -1,0 +1,40 @@
+import type { DbOrTx } from "@ipaas/db";
+import { newId, sha256Hex } from "@ipaas/service-kit";
+
+/** The user whose password is being checked or changed. */
+export function findUserById(db: DbOrTx, id: string) {
+  return db.user.findUniqueOrThrow({ where: { id } });
+}
+
+export function findUserByEmail(db: DbOrTx, email: string) {
+  return db.user.findUnique({ where: { email } });
+}
+
+export async function setPasswordHash(db: DbOrTx, userId: string, passwordHash: string, at: Date): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { passwordHash, passwordChangedAt: at } });
+}
+
+/** Stores a single-use reset token by its hash. */
+export async function insertResetToken(db: DbOrTx, userId: string, token: string, expiresAt: Date): Promise<void> {
+  await db.passwordResetToken.create({
+    data: { id: newId("pwr"), userId, tokenHash: sha256Hex(token), expiresAt },
+  });
+}
+
+export function findResetToken(db: DbOrTx, token: string) {
+  return db.passwordResetToken.findUnique({ where: { tokenHash: sha256Hex(token) }, include: { user: true } });
+}
+
+/**
+ * Marks the token used if nobody has yet, then every other open token of the user: only one of two racing
+ * resets with the same token gets `true`.
+ */
+export async function claimResetToken(db: DbOrTx, token: { id: string; userId: string }, at: Date): Promise<boolean> {
+  const claimed = await db.passwordResetToken.updateMany({
+    where: { id: token.id, usedAt: null },
+    data: { usedAt: at },
+  });
+  if (claimed.count !== 1) return false;
+  await db.passwordResetToken.updateMany({ where: { userId: token.userId, usedAt: null }, data: { usedAt: at } });
+  return true;
+}
