@@ -1,5 +1,4 @@
-import type { Db, Prisma, Tx } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import type { Db, DbOrTx } from "@ipaas/db";
 import {
   ACTIONS,
   type Action,
@@ -16,6 +15,20 @@ import { auditChange, tenantRef } from "../audit/audit";
 import type { Passwords } from "../passwords/passwords";
 import { expireClaims } from "../sessions/claims";
 import type { Origin, Sessions } from "../sessions/sessions";
+import {
+  countOtherHolders,
+  emailInUse,
+  findLiveUser,
+  findTenantRole,
+  findUser,
+  insertUser,
+  listTenantUsers,
+  liveModules,
+  type PermissionRow,
+  replacePermissions,
+  type UserRow,
+  updateUser,
+} from "./repository";
 
 export interface PermissionInput {
   slug: string;
@@ -24,13 +37,6 @@ export interface PermissionInput {
   allow_update: boolean;
   allow_delete: boolean;
 }
-
-const userInclude = {
-  role: true,
-  tenant: true,
-  permissions: { include: { module: true }, where: { module: { deletedAt: null } } },
-} satisfies Prisma.UserInclude;
-type UserRow = Prisma.UserGetPayload<{ include: typeof userInclude }>;
 
 /** A user's permissions as the seed lists them; the tenant's first user holds every module in full. */
 export function permissionViews(user: UserRow, allModules: Array<{ slug: string }> = []): PermissionInput[] {
@@ -68,6 +74,17 @@ export function userView(user: UserRow, allModules: Array<{ slug: string }> = []
   };
 }
 
+/** The rows that store `permissions`, with each module's id. */
+function permissionRows(permissions: PermissionInput[], modules: Map<string, string>): PermissionRow[] {
+  return permissions.map((p) => ({
+    moduleId: modules.get(p.slug) ?? "",
+    allowRead: p.allow_read,
+    allowCreate: p.allow_create,
+    allowUpdate: p.allow_update,
+    allowDelete: p.allow_delete,
+  }));
+}
+
 function grantsOf(p: PermissionInput): Grants {
   return { read: p.allow_read, create: p.allow_create, update: p.allow_update, delete: p.allow_delete };
 }
@@ -84,13 +101,7 @@ export class UserAdmin {
   ) {}
 
   async list(tenant: TenantRef, page: { offset: number; limit: number }) {
-    const users = await this.db.user.findMany({
-      where: { tenantId: tenant.id, deletedAt: null },
-      include: userInclude,
-      orderBy: { createdAt: "asc" },
-      skip: page.offset,
-      take: page.limit,
-    });
+    const users = await listTenantUsers(this.db, tenant.id, page);
     const modules = users.some((u) => u.head) ? await this.#modules() : [];
     return users.map((u) => userView(u, modules));
   }
@@ -101,18 +112,15 @@ export class UserAdmin {
   }
 
   #modules() {
-    return this.db.module.findMany({ where: { deletedAt: null }, select: { slug: true } });
+    return liveModules(this.db);
   }
 
   async profile(userId: string): Promise<UserRow> {
-    return this.db.user.findUniqueOrThrow({ where: { id: userId }, include: userInclude });
+    return findUser(this.db, userId);
   }
 
   async get(actor: Actor, userId: string, action: Action = "read"): Promise<UserRow> {
-    const user = await this.db.user.findFirst({
-      where: { id: userId, deletedAt: null },
-      include: userInclude,
-    });
+    const user = await findLiveUser(this.db, userId);
     assertReaches(actor, user ? tenantRef(user.tenant) : null, action, "user");
     if (!user) throw fail("NOT_FOUND", "no such user");
     return user;
@@ -128,23 +136,20 @@ export class UserAdmin {
     const role = await this.#assignableRole(actor, tenant, input.role_id);
     const modules = await this.#checkGrants(actor, input.permissions, []);
     this.passwords.accept(input.password, { email, name: input.name });
-    if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
+    if (await emailInUse(this.db, email)) throw emailTaken();
     const passwordHash = await this.passwords.hash(input.password);
     try {
       return await this.db.$transaction(async (tx) => {
-        const user = await tx.user.create({
-          data: {
-            id: newId("usr"),
-            tenantId: tenant.id,
-            email,
-            name: input.name.trim(),
-            passwordHash,
-            roleId: role.id,
-            internal: tenant.kind === "MAIN",
-            createdById: actor.userId,
-          },
+        const user = await insertUser(tx, {
+          tenantId: tenant.id,
+          email,
+          name: input.name.trim(),
+          passwordHash,
+          roleId: role.id,
+          internal: tenant.kind === "MAIN",
+          createdById: actor.userId,
         });
-        await this.#writePermissions(tx, user.id, input.permissions, modules);
+        await replacePermissions(tx, user.id, permissionRows(input.permissions, modules));
         await auditChange(
           tx,
           origin,
@@ -153,7 +158,7 @@ export class UserAdmin {
           { type: "user", id: user.id, tenantId: tenant.id },
           { roleId: role.id, permissions: input.permissions.map((p) => p.slug) },
         );
-        return tx.user.findUniqueOrThrow({ where: { id: user.id }, include: userInclude });
+        return findUser(tx, user.id);
       });
     } catch (error) {
       if ((error as { code?: string }).code === "P2002") throw emailTaken();
@@ -163,7 +168,7 @@ export class UserAdmin {
 
   async updateSelf(self: { userId: string; tenantId: string }, name: string, origin: Origin): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      await tx.user.update({ where: { id: self.userId }, data: { name: name.trim() } });
+      await updateUser(tx, self.userId, { name: name.trim() });
       await expireClaims(tx, { id: self.userId });
       await auditChange(
         tx,
@@ -201,17 +206,11 @@ export class UserAdmin {
     const current = permissionViews(target);
     const modules = change.permissions ? await this.#checkGrants(actor, change.permissions, current) : new Map();
     await this.db.$transaction(async (tx) => {
-      await tx.user.update({
-        where: { id: target.id },
-        data: {
-          ...(change.role_id ? { roleId: change.role_id } : {}),
-          ...(change.status ? { status: change.status === "Active" ? "ACTIVE" : "DISABLED" } : {}),
-        },
+      await updateUser(tx, target.id, {
+        ...(change.role_id ? { roleId: change.role_id } : {}),
+        ...(change.status ? { status: change.status === "Active" ? "ACTIVE" : "DISABLED" } : {}),
       });
-      if (change.permissions) {
-        await tx.userPermission.deleteMany({ where: { userId: target.id } });
-        await this.#writePermissions(tx, target.id, change.permissions, modules);
-      }
+      if (change.permissions) await replacePermissions(tx, target.id, permissionRows(change.permissions, modules));
       if (change.status === "Disabled") await this.sessions.endAllFor(target.id, "disabled", { db: tx });
       await expireClaims(tx, { id: target.id });
       await auditChange(
@@ -244,7 +243,7 @@ export class UserAdmin {
           tx,
           targets.map((t) => t.id),
         );
-        await tx.user.update({ where: { id: target.id }, data: { deletedAt: new Date() } });
+        await updateUser(tx, target.id, { deletedAt: new Date() });
         await this.sessions.endAllFor(target.id, "user_deleted", { db: tx });
         await auditChange(tx, origin, actor, "user.deleted", {
           type: "user",
@@ -257,7 +256,7 @@ export class UserAdmin {
 
   /** A role of the target tenant, no more powerful than the actor's own (unless the actor is the platform owner). */
   async #assignableRole(actor: Actor, tenant: TenantRef, roleId: string) {
-    const role = await this.db.role.findFirst({ where: { id: roleId, tenantId: tenant.id, deletedAt: null } });
+    const role = await findTenantRole(this.db, tenant.id, roleId);
     if (!role) {
       throw invalidField("role_id", "no such role in this tenant");
     }
@@ -276,9 +275,7 @@ export class UserAdmin {
     if (new Set(slugs).size !== slugs.length) {
       throw invalidField("permissions", "a module is listed twice");
     }
-    const modules = new Map(
-      (await this.db.module.findMany({ where: { slug: { in: slugs }, deletedAt: null } })).map((m) => [m.slug, m.id]),
-    );
+    const modules = new Map((await liveModules(this.db, slugs)).map((m) => [m.slug, m.id]));
     wanted.forEach((p, i) => {
       if (!modules.has(p.slug)) {
         throw invalidField(`permissions.${i}.slug`, "no such module");
@@ -299,21 +296,6 @@ export class UserAdmin {
     return modules;
   }
 
-  async #writePermissions(tx: Tx, userId: string, permissions: PermissionInput[], modules: Map<string, string>) {
-    if (permissions.length === 0) return;
-    await tx.userPermission.createMany({
-      data: permissions.map((p) => ({
-        id: newId("perm"),
-        userId,
-        moduleId: modules.get(p.slug) ?? "",
-        allowRead: p.allow_read,
-        allowCreate: p.allow_create,
-        allowUpdate: p.allow_update,
-        allowDelete: p.allow_delete,
-      })),
-    });
-  }
-
   /**
    * Only someone strictly above the target may change or remove them: equals cannot strip, demote or
    * disable each other. The tenant's first user outranks everyone in it and is changed only by the
@@ -326,11 +308,9 @@ export class UserAdmin {
     if (target.head || target.role.rank <= actor.roleRank) throw fail("FORBIDDEN", "that user does not rank below you");
   }
 
-  async #assertNotLastTopHolder(target: UserRow, tx: Tx | Db = this.db, leaving: string[] = [target.id]) {
+  async #assertNotLastTopHolder(target: UserRow, tx: DbOrTx = this.db, leaving: string[] = [target.id]) {
     if (target.role.rank !== 0 || !target.role.isSystem) return;
-    const others = await tx.user.count({
-      where: { roleId: target.roleId, deletedAt: null, status: "ACTIVE", id: { notIn: leaving } },
-    });
+    const others = await countOtherHolders(tx, target.roleId, leaving);
     if (others === 0) throw fail("LAST_TOP_ROLE_HOLDER");
   }
 }
