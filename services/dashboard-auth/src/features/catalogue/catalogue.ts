@@ -1,5 +1,4 @@
 import type { Db } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
 import { type Actor, assertReaches, PLATFORM_MODULES, type TenantRef } from "../../access/access";
 import { fail, invalidField } from "../../errors";
 import { auditChange, tenantRef } from "../audit/audit";
@@ -8,6 +7,20 @@ import { expireClaims } from "../sessions/claims";
 const PLATFORM_MODULE_SLUGS = new Set<string>(Object.values(PLATFORM_MODULES));
 
 import type { Origin } from "../sessions/sessions";
+import {
+  countRoleHolders,
+  findLiveModule,
+  findLiveRole,
+  insertModule,
+  insertRole,
+  listLiveModules,
+  listTenantRoles,
+  markModuleDeleted,
+  markRoleDeleted,
+  moduleSlugTaken,
+  renameModule,
+  roleNameTaken,
+} from "./repository";
 
 /** Custom roles rank below every system role. */
 const CUSTOM_ROLE_RANK = 100;
@@ -46,14 +59,11 @@ export class Catalogue {
   constructor(private readonly db: Db) {}
 
   listRoles(tenant: TenantRef) {
-    return this.db.role.findMany({
-      where: { tenantId: tenant.id, deletedAt: null },
-      orderBy: [{ rank: "asc" }, { createdAt: "asc" }],
-    });
+    return listTenantRoles(this.db, tenant.id);
   }
 
   async getRole(actor: Actor, id: string) {
-    const role = await this.db.role.findFirst({ where: { id, deletedAt: null }, include: { tenant: true } });
+    const role = await findLiveRole(this.db, id);
     assertReaches(actor, role ? tenantRef(role.tenant) : null, "read", "role");
     if (!role) throw fail("NOT_FOUND", "no such role");
     return role;
@@ -61,14 +71,10 @@ export class Catalogue {
 
   async createRole(actor: Actor, tenant: TenantRef, name: string, origin: Origin) {
     const clean = name.trim();
-    const taken = await this.db.role.findFirst({
-      where: { tenantId: tenant.id, name: { equals: clean, mode: "insensitive" } },
-    });
-    if (taken) throw invalidField("role", `a role named ${clean} exists`, "ROLE_TAKEN");
+    if (await roleNameTaken(this.db, tenant.id, clean))
+      throw invalidField("role", `a role named ${clean} exists`, "ROLE_TAKEN");
     return this.db.$transaction(async (tx) => {
-      const role = await tx.role.create({
-        data: { id: newId("rol"), tenantId: tenant.id, name: clean, rank: CUSTOM_ROLE_RANK },
-      });
+      const role = await insertRole(tx, { tenantId: tenant.id, name: clean, rank: CUSTOM_ROLE_RANK });
       await auditChange(tx, origin, actor, "role.created", { type: "role", id: role.id, tenantId: tenant.id });
       return role;
     });
@@ -78,44 +84,40 @@ export class Catalogue {
   async deleteRoles(actor: Actor, ids: string[], origin: Origin): Promise<void> {
     const roles: Array<{ id: string; name: string; tenantId: string }> = [];
     for (const id of new Set(ids)) {
-      const role = await this.db.role.findFirst({ where: { id, deletedAt: null }, include: { tenant: true } });
+      const role = await findLiveRole(this.db, id);
       assertReaches(actor, role ? tenantRef(role.tenant) : null, "delete", "role");
       if (!role) throw fail("NOT_FOUND", "no such role");
       if (role.isSystem) throw fail("SYSTEM_ROLE", `${role.name} is a system role`);
-      if (await this.db.user.count({ where: { roleId: role.id, deletedAt: null } })) {
+      if (await countRoleHolders(this.db, role.id)) {
         throw fail("ROLE_IN_USE", `${role.name} is assigned to users; give them another role first`);
       }
       roles.push(role);
     }
     await this.db.$transaction(async (tx) => {
       for (const role of roles) {
-        // The name is freed for reuse; the row stays for the audit trail.
-        await tx.role.update({
-          where: { id: role.id },
-          data: { deletedAt: new Date(), name: `${role.name}#deleted:${role.id}` },
-        });
+        await markRoleDeleted(tx, role, new Date());
         await auditChange(tx, origin, actor, "role.deleted", { type: "role", id: role.id, tenantId: role.tenantId });
       }
     });
   }
 
   listModules() {
-    return this.db.module.findMany({ where: { deletedAt: null }, orderBy: { createdAt: "asc" } });
+    return listLiveModules(this.db);
   }
 
   async getModule(id: string) {
-    const module = await this.db.module.findFirst({ where: { id, deletedAt: null } });
+    const module = await findLiveModule(this.db, id);
     if (!module) throw fail("NOT_FOUND", "no such module");
     return module;
   }
 
   async createModule(actor: Actor, name: string, origin: Origin) {
     const slug = slugOf(name);
-    if (await this.db.module.findUnique({ where: { slug } })) {
+    if (await moduleSlugTaken(this.db, slug)) {
       throw invalidField("module", `a module with slug ${slug} exists`, "MODULE_TAKEN");
     }
     return this.db.$transaction(async (tx) => {
-      const module = await tx.module.create({ data: { id: newId("mod"), name: name.trim(), slug } });
+      const module = await insertModule(tx, { name: name.trim(), slug });
       // Head users hold every module: their tokens' permission lists just grew.
       await expireClaims(tx, { head: true, deletedAt: null });
       await auditChange(tx, origin, actor, "module.created", {
@@ -131,7 +133,7 @@ export class Catalogue {
   async renameModule(actor: Actor, id: string, name: string, origin: Origin) {
     const module = await this.getModule(id);
     await this.db.$transaction(async (tx) => {
-      await tx.module.update({ where: { id: module.id }, data: { name: name.trim() } });
+      await renameModule(tx, module.id, name.trim());
       await auditChange(tx, origin, actor, "module.renamed", {
         type: "module",
         id: module.id,
@@ -155,11 +157,7 @@ export class Catalogue {
         OR: [{ head: true }, { permissions: { some: { moduleId: { in: modules.map((m) => m.id) } } } }],
       });
       for (const module of modules) {
-        // The slug is freed for reuse; the row stays for the audit trail.
-        await tx.module.update({
-          where: { id: module.id },
-          data: { deletedAt: new Date(), slug: `${module.slug}#deleted:${module.id}` },
-        });
+        await markModuleDeleted(tx, module, new Date());
         await auditChange(tx, origin, actor, "module.deleted", {
           type: "module",
           id: module.id,

@@ -1,5 +1,6 @@
 import type { DbOrTx, Prisma } from "@ipaas/db";
 import { statusLabel } from "../../shared/tenancy";
+import { findClaimsUser, liveModulesBySlug, permissionRowsBySlug, setTokensNotBefore } from "./repository";
 
 export interface PermissionView {
   slug: string;
@@ -34,7 +35,7 @@ export interface UserClaims {
  */
 export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolean }): Promise<PermissionView[]> {
   if (user.head) {
-    const modules = await db.module.findMany({ where: { deletedAt: null }, orderBy: { slug: "asc" } });
+    const modules = await liveModulesBySlug(db);
     return modules.map((m) => ({
       slug: m.slug,
       allow_read: true,
@@ -43,11 +44,7 @@ export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolea
       allow_delete: true,
     }));
   }
-  const rows = await db.userPermission.findMany({
-    where: { userId: user.id, module: { deletedAt: null } },
-    include: { module: true },
-    orderBy: { module: { slug: "asc" } },
-  });
+  const rows = await permissionRowsBySlug(db, user.id);
   return rows.map((p) => ({
     slug: p.module.slug,
     allow_read: p.allowRead,
@@ -63,15 +60,12 @@ export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolea
  * refused, and the client's refresh brings the current claims.
  */
 export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput): Promise<void> {
-  await db.user.updateMany({ where, data: { tokensNotBefore: new Date() } });
+  await setTokensNotBefore(db, where, new Date());
 }
 
 /** A user's current claims, and the instant before which their access tokens are refused. */
 export async function claimsFor(db: DbOrTx, userId: string): Promise<{ claims: UserClaims; notBefore: Date | null }> {
-  const user = await db.user.findUniqueOrThrow({
-    where: { id: userId },
-    include: { role: true, tenant: true, totp: true },
-  });
+  const user = await findClaimsUser(db, userId);
   const { tenant } = user;
   return {
     notBefore: user.tokensNotBefore,

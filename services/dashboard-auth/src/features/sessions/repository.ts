@@ -1,4 +1,6 @@
-import type { DbOrTx } from "@ipaas/db";
+import type { DbOrTx, Prisma } from "@ipaas/db";
+import { newId, sha256Hex } from "@ipaas/service-kit";
+import { ACTOR_INCLUDE } from "../../access/access";
 
 /** Whether the user completed a sign-in from `ip` since `since` (a familiar address). */
 export async function signedInFrom(db: DbOrTx, userId: string, ip: string, since: Date): Promise<boolean> {
@@ -15,4 +17,93 @@ export async function endTenantSessions(db: DbOrTx, tenantId: string, reason: st
     where: { endedAt: null, user: { tenantId } },
     data: { endedAt: at, endReason: reason },
   });
+}
+
+export async function insertSession(
+  db: DbOrTx,
+  data: {
+    id: string;
+    userId: string;
+    ip: string | null;
+    userAgent: string | null;
+    mfaMethod: string;
+    idleExpiresAt: Date;
+    absoluteExpiresAt: Date;
+  },
+): Promise<void> {
+  await db.session.create({ data });
+}
+
+/** Stores a refresh token of a session by its hash. */
+export async function insertRefreshToken(
+  db: DbOrTx,
+  data: { sessionId: string; token: string; expiresAt: Date; parentId?: string },
+): Promise<void> {
+  const { token, ...rest } = data;
+  await db.refreshToken.create({ data: { id: newId("rft"), tokenHash: sha256Hex(token), ...rest } });
+}
+
+/** A refresh token with its session, user and tenant, or null. */
+export function findRefreshToken(db: DbOrTx, token: string) {
+  return db.refreshToken.findUnique({
+    where: { tokenHash: sha256Hex(token) },
+    include: { session: { include: { user: { include: { tenant: true } } } } },
+  });
+}
+
+/** Marks a refresh token used unless it already is: only one of two racing refreshes gets `true`. */
+export async function claimRefreshToken(db: DbOrTx, id: string, at: Date): Promise<boolean> {
+  const marked = await db.refreshToken.updateMany({ where: { id, usedAt: null }, data: { usedAt: at } });
+  return marked.count === 1;
+}
+
+/** A session with its user as an Actor is built from, or null. */
+export function findSessionWithActor(db: DbOrTx, id: string) {
+  return db.session.findUnique({ where: { id }, include: { user: { include: ACTOR_INCLUDE } } });
+}
+
+/** Records a use of the session and pushes its idle expiry. */
+export async function touchSession(db: DbOrTx, id: string, at: Date, idleExpiresAt: Date): Promise<void> {
+  await db.session.update({ where: { id }, data: { lastSeenAt: at, idleExpiresAt } });
+}
+
+export async function endSession(db: DbOrTx, id: string, reason: string, at: Date): Promise<void> {
+  await db.session.updateMany({ where: { id, endedAt: null }, data: { endedAt: at, endReason: reason } });
+}
+
+/** Ends every live session of a user but `except`; returns how many ended. */
+export async function endUserSessions(
+  db: DbOrTx,
+  userId: string,
+  reason: string,
+  at: Date,
+  except?: string,
+): Promise<number> {
+  const result = await db.session.updateMany({
+    where: { userId, endedAt: null, ...(except ? { id: { not: except } } : {}) },
+    data: { endedAt: at, endReason: reason },
+  });
+  return result.count;
+}
+
+/** What the claims are made of: the user with role, tenant and authenticator. */
+export function findClaimsUser(db: DbOrTx, userId: string) {
+  return db.user.findUniqueOrThrow({ where: { id: userId }, include: { role: true, tenant: true, totp: true } });
+}
+
+export function liveModulesBySlug(db: DbOrTx) {
+  return db.module.findMany({ where: { deletedAt: null }, orderBy: { slug: "asc" } });
+}
+
+export function permissionRowsBySlug(db: DbOrTx, userId: string) {
+  return db.userPermission.findMany({
+    where: { userId, module: { deletedAt: null } },
+    include: { module: true },
+    orderBy: { module: { slug: "asc" } },
+  });
+}
+
+/** Tokens of these users issued before `at` are refused from now on. */
+export async function setTokensNotBefore(db: DbOrTx, where: Prisma.UserWhereInput, at: Date): Promise<void> {
+  await db.user.updateMany({ where, data: { tokensNotBefore: at } });
 }

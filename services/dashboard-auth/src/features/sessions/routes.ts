@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin, writeAudit } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
-import { fail } from "../../errors";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { Message, problems } from "../../shared/schemas";
@@ -36,25 +35,8 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const origin = requestOrigin(request);
-      const outcome = await app.sessions.refresh(request.body.refreshToken);
-      if ("reused" in outcome) {
-        const user = await app.db.user.findUnique({ where: { id: outcome.userId } });
-        await writeAudit(
-          app.db,
-          {
-            action: "auth.refresh_token_reused",
-            outcome: "failure",
-            actorType: "user",
-            actorId: outcome.userId,
-            tenantId: user?.tenantId ?? null,
-            details: { sessionId: outcome.sessionId, sessionEnded: true },
-          },
-          origin,
-        );
-        throw fail("INVALID_REFRESH_TOKEN", "this refresh token was already used: the session has been ended");
-      }
-      const { token, expiredIn, createdAt, refreshToken } = outcome.issued;
+      const issued = await app.sessions.refresh(request.body.refreshToken, requestOrigin(request));
+      const { token, expiredIn, createdAt, refreshToken } = issued;
       reply.header("cache-control", "no-store");
       return { token, expiredIn, createdAt, refreshToken };
     },

@@ -5,13 +5,23 @@ import {
   issuedBefore,
   newId,
   randomToken,
-  sha256Hex,
   type TokenService,
   waitPastCutoff,
+  writeAudit,
 } from "@ipaas/service-kit";
-import { ACTOR_INCLUDE, type Actor, actorFrom } from "../../access/access";
+import { type Actor, actorFrom } from "../../access/access";
 import { fail } from "../../errors";
 import { claimsFor } from "./claims";
+import {
+  claimRefreshToken,
+  endSession,
+  endUserSessions,
+  findRefreshToken,
+  findSessionWithActor,
+  insertRefreshToken,
+  insertSession,
+  touchSession,
+} from "./repository";
 
 /** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
 export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
@@ -68,25 +78,17 @@ export class Sessions {
     const sessionId = newId("ses");
     const refreshToken = randomToken(32);
     const claims = await this.db.$transaction(async (tx) => {
-      await tx.session.create({
-        data: {
-          id: sessionId,
-          userId,
-          ip: origin.ip,
-          userAgent: origin.userAgent,
-          mfaMethod,
-          idleExpiresAt: new Date(now + this.#idleMs()),
-          absoluteExpiresAt: new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
-        },
+      const absoluteExpiresAt = new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
+      await insertSession(tx, {
+        id: sessionId,
+        userId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        mfaMethod,
+        idleExpiresAt: new Date(now + this.#idleMs()),
+        absoluteExpiresAt,
       });
-      await tx.refreshToken.create({
-        data: {
-          id: newId("rft"),
-          sessionId,
-          tokenHash: sha256Hex(refreshToken),
-          expiresAt: new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
-        },
-      });
+      await insertRefreshToken(tx, { sessionId, token: refreshToken, expiresAt: absoluteExpiresAt });
       return claimsFor(tx, userId);
     });
     return this.#issue(claims, sessionId, refreshToken);
@@ -96,20 +98,12 @@ export class Sessions {
    * Exchanges a refresh token for a new pair. A token used twice means it was stolen: the whole session
    * (every token of the family) ends.
    */
-  async refresh(
-    refreshToken: string,
-  ): Promise<{ issued: IssuedSession; userId: string } | { reused: true; userId: string; sessionId: string }> {
+  async refresh(refreshToken: string, origin: Origin): Promise<IssuedSession> {
     const now = new Date();
-    const row = await this.db.refreshToken.findUnique({
-      where: { tokenHash: sha256Hex(refreshToken) },
-      include: { session: { include: { user: { include: { tenant: true } } } } },
-    });
+    const row = await findRefreshToken(this.db, refreshToken);
     if (!row) throw fail("INVALID_REFRESH_TOKEN");
     const { session } = row;
-    if (row.usedAt !== null) {
-      await this.endSession(session.id, "refresh_token_reused");
-      return { reused: true, userId: session.userId, sessionId: session.id };
-    }
+    if (row.usedAt !== null) return this.#reused(session, origin);
     const live = this.#isLive(session, now) && row.expiresAt > now;
     if (!live || !isActiveUser(session.user) || !tenantAllowsSignIn(session.user.tenant)) {
       throw fail("INVALID_REFRESH_TOKEN");
@@ -117,28 +111,36 @@ export class Sessions {
     const next = randomToken(32);
     const result = await this.db.$transaction(async (tx) => {
       // Only one of two racing refreshes can mark the token used; the loser is treated as reuse.
-      const marked = await tx.refreshToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
-      if (marked.count !== 1) return null;
-      await tx.refreshToken.create({
-        data: {
-          id: newId("rft"),
-          sessionId: session.id,
-          tokenHash: sha256Hex(next),
-          parentId: row.id,
-          expiresAt: session.absoluteExpiresAt,
-        },
+      if (!(await claimRefreshToken(tx, row.id, now))) return null;
+      await insertRefreshToken(tx, {
+        sessionId: session.id,
+        token: next,
+        parentId: row.id,
+        expiresAt: session.absoluteExpiresAt,
       });
-      await tx.session.update({
-        where: { id: session.id },
-        data: { lastSeenAt: now, idleExpiresAt: this.#idleExpiry(session.absoluteExpiresAt, now) },
-      });
+      await touchSession(tx, session.id, now, this.#idleExpiry(session.absoluteExpiresAt, now));
       return claimsFor(tx, session.userId);
     });
-    if (!result) {
-      await this.endSession(session.id, "refresh_token_reused");
-      return { reused: true, userId: session.userId, sessionId: session.id };
-    }
-    return { issued: await this.#issue(result, session.id, next), userId: session.userId };
+    if (!result) return this.#reused(session, origin);
+    return this.#issue(result, session.id, next);
+  }
+
+  /** A refresh token presented twice was copied: its whole session ends, and the attempt is audited. */
+  async #reused(session: { id: string; userId: string; user: { tenantId: string } }, origin: Origin): Promise<never> {
+    await this.endSession(session.id, "refresh_token_reused");
+    await writeAudit(
+      this.db,
+      {
+        action: "auth.refresh_token_reused",
+        outcome: "failure",
+        actorType: "user",
+        actorId: session.userId,
+        tenantId: session.user.tenantId,
+        details: { sessionId: session.id, sessionEnded: true },
+      },
+      origin,
+    );
+    throw fail("INVALID_REFRESH_TOKEN", "this refresh token was already used: the session has been ended");
   }
 
   /**
@@ -158,10 +160,7 @@ export class Sessions {
     const sessionId = claims.sid;
     if (typeof sessionId !== "string") throw fail("INVALID_TOKEN", "no session");
     const now = new Date();
-    const session = await this.db.session.findUnique({
-      where: { id: sessionId },
-      include: { user: { include: ACTOR_INCLUDE } },
-    });
+    const session = await findSessionWithActor(this.db, sessionId);
     if (!session || session.userId !== claims.sub) throw fail("INVALID_TOKEN", "no session");
     if (!this.#isLive(session, now)) throw fail("INVALID_TOKEN", "session ended");
     const { user } = session;
@@ -171,10 +170,7 @@ export class Sessions {
     }
     // Sliding idle timeout, written at most once a minute so reads stay reads.
     if (now.getTime() - session.lastSeenAt.getTime() > 60_000) {
-      await this.db.session.update({
-        where: { id: session.id },
-        data: { lastSeenAt: now, idleExpiresAt: this.#idleExpiry(session.absoluteExpiresAt, now) },
-      });
+      await touchSession(this.db, session.id, now, this.#idleExpiry(session.absoluteExpiresAt, now));
     }
     const principal = {
       userId: user.id,
@@ -188,19 +184,12 @@ export class Sessions {
   }
 
   async endSession(sessionId: string, reason: string, db: DbOrTx = this.db): Promise<void> {
-    await db.session.updateMany({
-      where: { id: sessionId, endedAt: null },
-      data: { endedAt: new Date(), endReason: reason },
-    });
+    await endSession(db, sessionId, reason, new Date());
   }
 
   /** Ends every live session of a user, but `except` (the caller's own, when it should survive). */
   async endAllFor(userId: string, reason: string, options: { except?: string; db?: DbOrTx } = {}): Promise<number> {
-    const result = await (options.db ?? this.db).session.updateMany({
-      where: { userId, endedAt: null, ...(options.except ? { id: { not: options.except } } : {}) },
-      data: { endedAt: new Date(), endReason: reason },
-    });
-    return result.count;
+    return endUserSessions(options.db ?? this.db, userId, reason, new Date(), options.except);
   }
 
   async #issue(
