@@ -10,6 +10,7 @@ import { AttemptGates } from "../features/sign-in/attempt-gates";
 import { sweepGates } from "../features/sign-in/attempt-gates.repository";
 import { Login } from "../features/sign-in/login";
 import { Registration } from "../features/sign-in/registration";
+import { TwoFactorEnrolment } from "../features/two-factor/enrolment";
 import { TwoFactor } from "../features/two-factor/two-factor";
 
 const GATE_SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -19,6 +20,7 @@ declare module "fastify" {
   interface FastifyInstance {
     sessions: Sessions;
     twoFactor: TwoFactor;
+    twoFactorEnrolment: TwoFactorEnrolment;
     login: Login;
     registration: Registration;
     passwordReset: PasswordReset;
@@ -40,6 +42,7 @@ export const identityPlugin = fp(
     const twoFactor = new TwoFactor(app.db, app.masterKey);
     app.decorate("sessions", sessions);
     app.decorate("twoFactor", twoFactor);
+    app.decorate("twoFactorEnrolment", new TwoFactorEnrolment(app.db, app.tokens, twoFactor));
     const gates = new AttemptGates(app.db, app.masterKey);
     app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
     app.decorate(

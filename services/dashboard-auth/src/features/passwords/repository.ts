@@ -6,6 +6,11 @@ export function findUserById(db: DbOrTx, id: string) {
   return db.user.findUniqueOrThrow({ where: { id } });
 }
 
+/** The user with this id, or null (an id from a token may name a user since deleted for good). */
+export function findUserOrNull(db: DbOrTx, id: string) {
+  return db.user.findUnique({ where: { id } });
+}
+
 export function findUserByEmail(db: DbOrTx, email: string) {
   return db.user.findUnique({ where: { email } });
 }

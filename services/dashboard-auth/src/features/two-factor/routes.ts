@@ -1,32 +1,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { bearerToken, InvalidTokenError, requestOrigin, writeAudit } from "@ipaas/service-kit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { fail } from "../../errors";
+import { bearerToken, requestOrigin } from "@ipaas/service-kit";
+import type { FastifyInstance } from "fastify";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { problems } from "../../shared/schemas";
-import { isActiveUser } from "../sessions/sessions";
-import { SETUP_TOKEN } from "../sign-in/login";
 import { CodeBody, RecoveryCodes, TwoFactorSetup } from "./schemas";
 
 export default async function twoFactorRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  /** The user behind a set-up token; no other token is accepted here, and this token nowhere else. */
-  async function setupUser(request: FastifyRequest) {
-    const token = bearerToken(request);
-    if (!token) throw fail("INVALID_TOKEN", "send the set-up token as `Authorization: Bearer <token>`");
-    let userId: string;
-    try {
-      const { claims } = await app.tokens.verify(token, { typ: [SETUP_TOKEN.typ], audience: SETUP_TOKEN.audience });
-      userId = claims.sub;
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw fail("INVALID_TOKEN", error.reason);
-      throw error;
-    }
-    const user = await app.db.user.findUnique({ where: { id: userId } });
-    if (!user || !isActiveUser(user)) throw fail("INVALID_TOKEN", "account disabled");
-    return user;
-  }
-
   app.post(
     "/auth/2fa/setup",
     {
@@ -39,19 +19,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const user = await setupUser(request);
-      const setup = await app.twoFactor.beginSetup(user);
-      await writeAudit(
-        app.db,
-        {
-          action: "auth.2fa_setup_started",
-          outcome: "success",
-          actorType: "user",
-          actorId: user.id,
-          tenantId: user.tenantId,
-        },
-        requestOrigin(request),
-      );
+      const setup = await app.twoFactorEnrolment.begin(bearerToken(request), requestOrigin(request));
       reply.header("cache-control", "no-store");
       return setup;
     },
@@ -70,40 +38,16 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const user = await setupUser(request);
-      const origin = requestOrigin(request);
-      try {
-        const recoveryCodes = await app.twoFactor.confirm(user.id, request.body.code.trim());
-        await writeAudit(
-          app.db,
-          {
-            action: "auth.2fa_enabled",
-            outcome: "success",
-            actorType: "user",
-            actorId: user.id,
-            tenantId: user.tenantId,
-          },
-          origin,
-        );
-        reply.header("cache-control", "no-store");
-        return {
-          message: "Two-factor authentication is enabled. Keep the recovery codes somewhere safe; each works once.",
-          recoveryCodes,
-        };
-      } catch (error) {
-        await writeAudit(
-          app.db,
-          {
-            action: "auth.2fa_enabled",
-            outcome: "failure",
-            actorType: "user",
-            actorId: user.id,
-            tenantId: user.tenantId,
-          },
-          origin,
-        );
-        throw error;
-      }
+      const recoveryCodes = await app.twoFactorEnrolment.enable(
+        bearerToken(request),
+        request.body.code,
+        requestOrigin(request),
+      );
+      reply.header("cache-control", "no-store");
+      return {
+        message: "Two-factor authentication is enabled. Keep the recovery codes somewhere safe; each works once.",
+        recoveryCodes,
+      };
     },
   );
 }

@@ -1,10 +1,21 @@
 import { randomInt } from "node:crypto";
 import type { Db, TotpEnrolmentModel as TotpEnrolment } from "@ipaas/db";
-import { type MasterKey, newId } from "@ipaas/service-kit";
+import type { MasterKey } from "@ipaas/service-kit";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
 import { fail } from "../../errors";
 import { expireClaims } from "../sessions/claims";
+import {
+  claimTimeStep,
+  clearFailures,
+  confirmEnrolment,
+  countFailure,
+  deleteEnrolment,
+  disableEnrolment,
+  findEnrolment,
+  startEnrolment,
+  useRecoveryCode,
+} from "./repository";
 
 /** NIST SP 800-63B-4 §3.2.2: at most 100 consecutive failures, then the authenticator is disabled. */
 export const MAX_CONSECUTIVE_FAILURES = 100;
@@ -56,15 +67,11 @@ export class TwoFactor {
     id: string;
     email: string;
   }): Promise<{ secret: string; otpauthUrl: string; qrCode: string }> {
-    const existing = await this.db.totpEnrolment.findUnique({ where: { userId: user.id } });
+    const existing = await findEnrolment(this.db, user.id);
     if (existing?.confirmedAt) throw fail("TWO_FACTOR_ALREADY_ENABLED");
     const secret = generateSecret({ length: 20 });
     const secretEncrypted = this.masterKey.encrypt(secret, `totp:${user.id}`);
-    await this.db.totpEnrolment.upsert({
-      where: { userId: user.id },
-      create: { id: newId("totp"), userId: user.id, secretEncrypted },
-      update: { secretEncrypted, lastUsedStep: null, failedAttempts: 0, disabledAt: null },
-    });
+    await startEnrolment(this.db, user.id, secretEncrypted);
     const otpauthUrl = generateURI({ issuer: this.issuer, label: user.email, secret, period: TOTP_PERIOD, digits: 6 });
     const qrCode = await QRCode.toDataURL(otpauthUrl, { errorCorrectionLevel: "M", margin: 2, width: 256 });
     return { secret, otpauthUrl, qrCode };
@@ -72,7 +79,7 @@ export class TwoFactor {
 
   /** Confirms set-up with a first code; enables 2FA and returns the recovery codes, shown this once. */
   async confirm(userId: string, code: string): Promise<string[]> {
-    const enrolment = await this.db.totpEnrolment.findUnique({ where: { userId } });
+    const enrolment = await findEnrolment(this.db, userId);
     if (!enrolment) throw fail("TWO_FACTOR_NOT_STARTED");
     if (enrolment.confirmedAt) throw fail("TWO_FACTOR_ALREADY_ENABLED");
     if (!(await this.#acceptTotp(enrolment, code))) {
@@ -80,13 +87,13 @@ export class TwoFactor {
       throw fail("INVALID_TWO_FACTOR_CODE");
     }
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await this.db.$transaction(async (tx) => {
-      await tx.totpEnrolment.update({ where: { userId }, data: { confirmedAt: new Date(), failedAttempts: 0 } });
-      await tx.recoveryCode.deleteMany({ where: { userId } });
-      await tx.recoveryCode.createMany({
-        data: codes.map((c) => ({ id: newId("rcv"), userId, codeHash: this.#recoveryCodeHash(userId, c) })),
-      });
-    });
+    await this.db.$transaction((tx) =>
+      confirmEnrolment(
+        tx,
+        userId,
+        codes.map((c) => this.#recoveryCodeHash(userId, c)),
+      ),
+    );
     return codes;
   }
 
@@ -100,7 +107,7 @@ export class TwoFactor {
 
   /** The user's enrolment; 2FA is enabled when it is confirmed. */
   enrolment(userId: string) {
-    return this.db.totpEnrolment.findUnique({ where: { userId } });
+    return findEnrolment(this.db, userId);
   }
 
   /**
@@ -118,11 +125,7 @@ export class TwoFactor {
         return { method: "totp" };
       }
     } else {
-      const used = await this.db.recoveryCode.updateMany({
-        where: { userId, codeHash: this.#recoveryCodeHash(userId, trimmed), usedAt: null },
-        data: { usedAt: new Date() },
-      });
-      if (used.count === 1) {
+      if (await useRecoveryCode(this.db, userId, this.#recoveryCodeHash(userId, trimmed))) {
         await this.#clearFailures(enrolment);
         return { method: "recovery_code" };
       }
@@ -133,10 +136,7 @@ export class TwoFactor {
 
   /** An administrator's reset: the user sets 2FA up again at the next login. */
   async reset(userId: string): Promise<void> {
-    await this.db.$transaction([
-      this.db.totpEnrolment.deleteMany({ where: { userId } }),
-      this.db.recoveryCode.deleteMany({ where: { userId } }),
-    ]);
+    await this.db.$transaction((tx) => deleteEnrolment(tx, userId));
   }
 
   /** Verifies the code within ±1 step and claims its time step atomically: a replay, even in parallel, fails. */
@@ -151,32 +151,22 @@ export class TwoFactor {
     });
     if (!result.valid || !("timeStep" in result)) return false;
     const step = BigInt(result.timeStep);
-    const claimed = await this.db.totpEnrolment.updateMany({
-      where: { userId: enrolment.userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
-      data: { lastUsedStep: step },
-    });
-    return claimed.count === 1;
+    return claimTimeStep(this.db, enrolment.userId, step);
   }
 
   async #clearFailures(enrolment: TotpEnrolment): Promise<void> {
     if (enrolment.failedAttempts === 0) return;
-    await this.db.totpEnrolment.update({ where: { userId: enrolment.userId }, data: { failedAttempts: 0 } });
+    await clearFailures(this.db, enrolment.userId);
   }
 
   /** Counts a wrong code; returns true when this one disabled the authenticator. */
   async #recordFailure(userId: string): Promise<boolean> {
-    const updated = await this.db.totpEnrolment.update({
-      where: { userId },
-      data: { failedAttempts: { increment: 1 } },
-    });
+    const updated = await countFailure(this.db, userId);
     if (updated.failedAttempts >= MAX_CONSECUTIVE_FAILURES && updated.disabledAt === null) {
-      const disabled = await this.db.totpEnrolment.updateMany({
-        where: { userId, disabledAt: null },
-        data: { disabledAt: new Date() },
-      });
+      const disabled = await disableEnrolment(this.db, userId);
       // isTwoFactorEnabled is a claim: tokens that still say true are stale now.
-      if (disabled.count === 1) await expireClaims(this.db, { id: userId });
-      return disabled.count === 1;
+      if (disabled) await expireClaims(this.db, { id: userId });
+      return disabled;
     }
     return false;
   }
