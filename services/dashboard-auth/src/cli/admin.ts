@@ -4,8 +4,8 @@
 //   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
 import { parseArgs } from "node:util";
 import { createDb } from "@ipaas/db";
-import { loadConfig, loadDotEnv, MasterKey, writeAudit } from "@ipaas/service-kit";
-import { BootstrapError, bootstrapOwner, setupLink } from "../features/banks/bootstrap";
+import { loadConfig, loadDotEnv, MasterKey } from "@ipaas/service-kit";
+import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
 import { createPasswords } from "../features/passwords/passwords";
 import { resetLink } from "../features/passwords/reset";
 import { TwoFactor } from "../features/two-factor/two-factor";
@@ -44,25 +44,7 @@ try {
     out(`One-time set-up link for ${email} (30 minutes):`);
     out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);
   } else if (command === "reset-2fa") {
-    const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-    if (!user) throw new BootstrapError(`no account for ${email}`);
-    await new TwoFactor(db, new MasterKey(config.MASTER_KEY)).reset(user.id);
-    await db.session.updateMany({
-      where: { userId: user.id, endedAt: null },
-      data: { endedAt: new Date(), endReason: "2fa_reset" },
-    });
-    await writeAudit(
-      db,
-      {
-        action: "auth.2fa_reset",
-        outcome: "success",
-        actorType: "system",
-        tenantId: user.tenantId,
-        targetType: "user",
-        targetId: user.id,
-      },
-      { ip: null, userAgent: "dashboard-auth admin cli" },
-    );
+    await resetTwoFactor(db, new TwoFactor(db, new MasterKey(config.MASTER_KEY)), email);
     out(`Two-factor reset for ${email}: they set it up again at their next login.`);
   } else {
     usage(`unknown command: ${command ?? "(none)"}`);

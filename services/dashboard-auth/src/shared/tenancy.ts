@@ -1,5 +1,6 @@
-import type { TenantKind, Tx } from "@ipaas/db";
+import type { DbOrTx, TenantKind } from "@ipaas/db";
 import { newId } from "@ipaas/service-kit";
+import { insertRoles } from "./tenants.repository";
 
 /**
  * The roles every tenant has from birth. The first holds every permission in the tenant and is given
@@ -22,7 +23,7 @@ export const SYSTEM_ROLES: Record<TenantKind, Array<{ name: string; rank: number
 
 /** Creates the tenant's system roles and returns the top one (for the first user). */
 export async function createSystemRoles(
-  tx: Tx,
+  tx: DbOrTx,
   tenantId: string,
   kind: TenantKind,
 ): Promise<{ id: string; name: string }> {
@@ -33,7 +34,7 @@ export async function createSystemRoles(
     rank: r.rank,
     isSystem: true,
   }));
-  await tx.role.createMany({ data: roles });
+  await insertRoles(tx, roles);
   const top = roles[0];
   if (!top) throw new Error(`no system roles for ${kind}`);
   return { id: top.id, name: top.name };

@@ -1,15 +1,19 @@
-import { type Db, Prisma, type TenantModel as Tenant, type TenantStatus } from "@ipaas/db";
+import type { Db, TenantModel as Tenant, TenantStatus } from "@ipaas/db";
 import { newId, randomToken } from "@ipaas/service-kit";
 import { type Actor, isPlatformOwner } from "../../access/access";
 import { emailTaken, fail, invalidField } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";
 import { createSystemRoles, statusLabel } from "../../shared/tenancy";
+import { insertTenant } from "../../shared/tenants.repository";
 import { auditChange } from "../audit/audit";
 import { changeOrganization } from "../organizations/organizations";
 import type { Passwords } from "../passwords/passwords";
 import { createResetToken, resetLink } from "../passwords/reset";
+import { organizationsHolding, scopeNames } from "../scopes/repository";
 import { bankScopeList } from "../scopes/scopes";
 import type { Origin } from "../sessions/sessions";
+import { emailInUse, insertUser } from "../users/repository";
+import { findBank, listBanks, updateBank } from "./repository";
 
 export function bankView(bank: Tenant) {
   return {
@@ -50,15 +54,12 @@ export class Banks {
   ) {}
 
   list(status: TenantStatus | undefined) {
-    return this.db.tenant.findMany({
-      where: { kind: "BANK", deletedAt: null, ...(status ? { status } : {}) },
-      orderBy: { createdAt: "asc" },
-    });
+    return listBanks(this.db, status);
   }
 
   /** A bank the actor may see: their own, or any for the platform owner. Others' are answered 404. */
   async get(actor: Actor, bankId: string): Promise<Tenant> {
-    const bank = await this.db.tenant.findFirst({ where: { id: bankId, kind: "BANK", deletedAt: null } });
+    const bank = await findBank(this.db, bankId);
     if (!bank || !(isPlatformOwner(actor) || actor.tenant.id === bank.id)) throw fail("NOT_FOUND", "no such bank");
     return bank;
   }
@@ -69,33 +70,26 @@ export class Banks {
    */
   async create(actor: Actor, input: NewBank, origin: Origin) {
     const email = input.email.trim().toLowerCase();
-    if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) {
-      throw emailTaken();
-    }
+    if (await emailInUse(this.db, email)) throw emailTaken();
     const passwordHash = await this.passwords.hash(randomToken(32), origin.ip ?? undefined);
     const bankId = newId("bnk");
     const created = await this.db.$transaction(async (tx) => {
-      const bank = await tx.tenant.create({
-        data: {
-          id: bankId,
-          kind: "BANK",
-          name: input.bankName.trim(),
-          branch: input.branch.trim(),
-          address: input.address as Prisma.InputJsonValue,
-        },
+      const bank = await insertTenant(tx, {
+        id: bankId,
+        kind: "BANK",
+        name: input.bankName.trim(),
+        branch: input.branch.trim(),
+        address: input.address,
       });
       const role = await createSystemRoles(tx, bankId, "BANK");
-      const user = await tx.user.create({
-        data: {
-          id: newId("usr"),
-          tenantId: bankId,
-          roleId: role.id,
-          name: input.name.trim(),
-          email,
-          passwordHash,
-          head: true,
-          createdById: actor.userId,
-        },
+      const user = await insertUser(tx, {
+        tenantId: bankId,
+        roleId: role.id,
+        name: input.name.trim(),
+        email,
+        passwordHash,
+        head: true,
+        createdById: actor.userId,
       });
       await auditChange(tx, origin, actor, "tenant.bank_created", { type: "tenant", id: bankId, tenantId: bankId });
       return { bank, role, user };
@@ -121,7 +115,7 @@ export class Banks {
     const bank = await this.get(actor, bankId);
     if (bank.status !== "PENDING") throw fail("NOT_PENDING", "this bank is not waiting for approval");
     return this.db.$transaction(async (tx) => {
-      const approved = await tx.tenant.update({ where: { id: bank.id }, data: { status: "ACTIVE" } });
+      const approved = await updateBank(tx, bank.id, { status: "ACTIVE" });
       await auditChange(tx, origin, actor, "tenant.bank_approved", { type: "tenant", id: bank.id, tenantId: bank.id });
       return approved;
     });
@@ -137,29 +131,23 @@ export class Banks {
     return this.db.$transaction(async (tx) => {
       const list = settings.organizationScopes;
       if (list) {
-        const catalogue = new Set((await tx.scope.findMany({ select: { name: true } })).map((s) => s.name));
+        const catalogue = new Set(await scopeNames(tx));
         const unknown = list.filter((s) => !catalogue.has(s));
         if (unknown.length > 0) {
           const message = `not in the scope catalogue: ${unknown.join(", ")}`;
           throw invalidField("organizationScopes", message, "SCOPES_NOT_ALLOWED");
         }
-        const organizations = await tx.tenant.findMany({
-          where: { kind: "ORGANIZATION", bankId: bank.id, deletedAt: null },
-          select: { id: true, scopes: true },
-        });
+        const organizations = await organizationsHolding(tx, { bankId: bank.id });
         for (const org of organizations) {
           const kept = org.scopes.filter((s) => list.includes(s));
           if (kept.length < org.scopes.length) await changeOrganization(tx, org.id, { scopes: kept });
         }
       }
-      const updated = await tx.tenant.update({
-        where: { id: bank.id },
-        data: {
-          ...(list !== undefined ? { organizationScopes: list === null ? Prisma.DbNull : list } : {}),
-          ...(settings.organizationSelfRegistration !== undefined
-            ? { organizationSelfRegistration: settings.organizationSelfRegistration }
-            : {}),
-        },
+      const updated = await updateBank(tx, bank.id, {
+        ...(list !== undefined ? { organizationScopes: list } : {}),
+        ...(settings.organizationSelfRegistration !== undefined
+          ? { organizationSelfRegistration: settings.organizationSelfRegistration }
+          : {}),
       });
       await auditChange(
         tx,

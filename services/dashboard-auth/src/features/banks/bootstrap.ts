@@ -1,8 +1,13 @@
 import type { Db } from "@ipaas/db";
 import { newId, randomToken, writeAudit } from "@ipaas/service-kit";
 import { createSystemRoles } from "../../shared/tenancy";
+import { findMainTenant, insertTenant } from "../../shared/tenants.repository";
 import type { Passwords } from "../passwords/passwords";
+import { findUserByEmail } from "../passwords/repository";
 import { createResetToken } from "../passwords/reset";
+import { endUserSessions } from "../sessions/repository";
+import type { TwoFactor } from "../two-factor/two-factor";
+import { emailInUse, insertUser } from "../users/repository";
 
 const SYSTEM_ORIGIN = { ip: null, userAgent: "dashboard-auth admin cli" };
 
@@ -19,27 +24,23 @@ export async function bootstrapOwner(
   input: { email: string; name: string },
 ): Promise<{ userId: string; setupToken: string }> {
   const email = input.email.trim().toLowerCase();
-  if (await db.tenant.findFirst({ where: { kind: "MAIN" } })) {
+  if (await findMainTenant(db)) {
     throw new BootstrapError("the platform owner exists already; use `admin setup-link` to let them set a password");
   }
-  if (await db.user.findUnique({ where: { email } })) throw new BootstrapError(`${email} already has an account`);
+  if (await emailInUse(db, email)) throw new BootstrapError(`${email} already has an account`);
   const passwordHash = await passwords.hash(randomToken(32));
   const tenantId = newId("main");
-  const userId = newId("usr");
-  await db.$transaction(async (tx) => {
-    await tx.tenant.create({ data: { id: tenantId, kind: "MAIN", name: "Platform owner" } });
+  const userId = await db.$transaction(async (tx) => {
+    await insertTenant(tx, { id: tenantId, kind: "MAIN", name: "Platform owner" });
     const role = await createSystemRoles(tx, tenantId, "MAIN");
-    await tx.user.create({
-      data: {
-        id: userId,
-        tenantId,
-        roleId: role.id,
-        email,
-        name: input.name.trim(),
-        passwordHash,
-        internal: true,
-        head: true,
-      },
+    const { id: userId } = await insertUser(tx, {
+      tenantId,
+      roleId: role.id,
+      email,
+      name: input.name.trim(),
+      passwordHash,
+      internal: true,
+      head: true,
     });
     await writeAudit(
       tx,
@@ -53,13 +54,14 @@ export async function bootstrapOwner(
       },
       SYSTEM_ORIGIN,
     );
+    return userId;
   });
   return { userId, setupToken: await createResetToken(db, userId) };
 }
 
 /** A fresh set-up (password reset) token for an existing user, from the command line. */
 export async function setupLink(db: Db, email: string): Promise<{ userId: string; setupToken: string }> {
-  const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  const user = await findUserByEmail(db, email.trim().toLowerCase());
   if (!user || user.deletedAt) throw new BootstrapError(`no account for ${email}`);
   await writeAudit(
     db,
@@ -74,4 +76,27 @@ export async function setupLink(db: Db, email: string): Promise<{ userId: string
     SYSTEM_ORIGIN,
   );
   return { userId: user.id, setupToken: await createResetToken(db, user.id) };
+}
+
+/**
+ * An operator's reset of a user's authenticator (after 100 wrong codes, or a lost device): the user sets
+ * it up again at the next login; every session of theirs ends now.
+ */
+export async function resetTwoFactor(db: Db, twoFactor: TwoFactor, email: string): Promise<void> {
+  const user = await findUserByEmail(db, email.trim().toLowerCase());
+  if (!user) throw new BootstrapError(`no account for ${email}`);
+  await twoFactor.reset(user.id);
+  await endUserSessions(db, user.id, "2fa_reset", new Date());
+  await writeAudit(
+    db,
+    {
+      action: "auth.2fa_reset",
+      outcome: "success",
+      actorType: "system",
+      tenantId: user.tenantId,
+      targetType: "user",
+      targetId: user.id,
+    },
+    SYSTEM_ORIGIN,
+  );
 }

@@ -1,10 +1,19 @@
 import type { Db, DbOrTx, Prisma } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
 import type { Actor } from "../../access/access";
 import { fail, invalidField } from "../../errors";
 import { auditChange } from "../audit/audit";
 import { changeOrganization } from "../organizations/organizations";
 import type { Origin } from "../sessions/sessions";
+import {
+  banksListing,
+  deleteScope,
+  describeScope,
+  insertScope,
+  listScopes,
+  organizationsHolding,
+  scopeNames,
+  setBankScopeList,
+} from "./repository";
 
 export function scopeView(scope: { name: string; description: string; createdAt: Date; updatedAt: Date }) {
   return {
@@ -26,7 +35,7 @@ export async function scopesAllowedUnder(
   db: DbOrTx,
   bank: { organizationScopes: Prisma.JsonValue | null },
 ): Promise<Set<string>> {
-  const catalogue = (await db.scope.findMany({ select: { name: true } })).map((s) => s.name);
+  const catalogue = await scopeNames(db);
   const chosen = bankScopeList(bank);
   return new Set(chosen === null ? catalogue : catalogue.filter((name) => chosen.includes(name)));
 }
@@ -47,15 +56,13 @@ export class ScopeCatalogue {
   constructor(private readonly db: Db) {}
 
   list() {
-    return this.db.scope.findMany({ orderBy: { name: "asc" } });
+    return listScopes(this.db);
   }
 
   async create(actor: Actor, input: { name: string; description: string }, origin: Origin) {
     try {
       return await this.db.$transaction(async (tx) => {
-        const scope = await tx.scope.create({
-          data: { id: newId("scp"), name: input.name, description: input.description.trim() },
-        });
+        const scope = await insertScope(tx, { name: input.name, description: input.description.trim() });
         await auditChange(tx, origin, actor, "scope.created", { type: "scope", id: scope.name, tenantId: null });
         return scope;
       });
@@ -67,9 +74,8 @@ export class ScopeCatalogue {
 
   async update(actor: Actor, name: string, description: string, origin: Origin) {
     return this.db.$transaction(async (tx) => {
-      const found = await tx.scope.findUnique({ where: { name } });
-      if (!found) throw fail("NOT_FOUND", "no such scope");
-      const scope = await tx.scope.update({ where: { name }, data: { description: description.trim() } });
+      const scope = await describeScope(tx, name, description.trim());
+      if (!scope) throw fail("NOT_FOUND", "no such scope");
       await auditChange(tx, origin, actor, "scope.updated", { type: "scope", id: name, tenantId: null });
       return scope;
     });
@@ -77,20 +83,16 @@ export class ScopeCatalogue {
 
   async delete(actor: Actor, name: string, origin: Origin): Promise<void> {
     await this.db.$transaction(async (tx) => {
-      const deleted = await tx.scope.deleteMany({ where: { name } });
-      if (deleted.count === 0) throw fail("NOT_FOUND", "no such scope");
-      const banks = await tx.tenant.findMany({
-        where: { kind: "BANK", organizationScopes: { array_contains: [name] } },
-        select: { id: true, organizationScopes: true },
-      });
+      if (!(await deleteScope(tx, name))) throw fail("NOT_FOUND", "no such scope");
+      const banks = await banksListing(tx, name);
       for (const bank of banks) {
-        const kept = (bankScopeList(bank) ?? []).filter((s) => s !== name);
-        await tx.tenant.update({ where: { id: bank.id }, data: { organizationScopes: kept } });
+        await setBankScopeList(
+          tx,
+          bank.id,
+          (bankScopeList(bank) ?? []).filter((s) => s !== name),
+        );
       }
-      const organizations = await tx.tenant.findMany({
-        where: { kind: "ORGANIZATION", scopes: { has: name } },
-        select: { id: true, scopes: true },
-      });
+      const organizations = await organizationsHolding(tx, { scope: name });
       for (const org of organizations) {
         await changeOrganization(tx, org.id, { scopes: org.scopes.filter((s) => s !== name) });
       }

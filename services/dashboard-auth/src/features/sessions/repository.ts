@@ -107,3 +107,8 @@ export function permissionRowsBySlug(db: DbOrTx, userId: string) {
 export async function setTokensNotBefore(db: DbOrTx, where: Prisma.UserWhereInput, at: Date): Promise<void> {
   await db.user.updateMany({ where, data: { tokensNotBefore: at } });
 }
+
+/** The account an e-mail signs in to, with its tenant, or null. */
+export function findSignInUser(db: DbOrTx, email: string) {
+  return db.user.findUnique({ where: { email }, include: { tenant: true } });
+}

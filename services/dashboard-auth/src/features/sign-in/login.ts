@@ -2,7 +2,7 @@ import type { Db, TenantKind } from "@ipaas/db";
 import { type AuditEntry, type TokenService, writeAudit } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import type { Passwords } from "../passwords/passwords";
-import { signedInFrom } from "../sessions/repository";
+import { findSignInUser, signedInFrom } from "../sessions/repository";
 import {
   durationLabel,
   type IssuedSession,
@@ -47,7 +47,7 @@ export class Login {
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
     const email = input.email.trim().toLowerCase();
     const address = origin.ip ?? "unknown";
-    const user = await this.db.user.findUnique({ where: { email }, include: { tenant: true } });
+    const user = await findSignInUser(this.db, email);
     const eligible = user !== null && user.deletedAt === null && allowedKinds.includes(user.tenant.kind);
     // Asked for unknown accounts too (with an id that matches nothing), so both cost the same.
     const familiar = await signedInFrom(this.db, eligible ? user.id : "", address, new Date(Date.now() - FAMILIAR_MS));

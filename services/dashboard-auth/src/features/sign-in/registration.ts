@@ -1,13 +1,15 @@
-import type { Db, Prisma, TenantModel as Tenant, Tx } from "@ipaas/db";
+import type { Db, TenantModel as Tenant, Tx } from "@ipaas/db";
 import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { fail, invalidField } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";
 import { createSystemRoles, ORGANIZATION_TYPES, type OrganizationTypeLabel, SYSTEM_ROLES } from "../../shared/tenancy";
+import { findLiveTenant, insertTenant } from "../../shared/tenants.repository";
 import { auditChange } from "../audit/audit";
 import type { Passwords } from "../passwords/passwords";
 import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
 import type { Origin } from "../sessions/sessions";
+import { emailInUse, insertUser } from "../users/repository";
 import type { AttemptGates } from "./attempt-gates";
 
 export interface FirstUser {
@@ -77,9 +79,7 @@ export class Registration {
       status: this.bankRegistration === "open" ? ("ACTIVE" as const) : ("PENDING" as const),
     };
     return this.#register("BANK", email, input.name, origin, tenant, async (tx, registered) => {
-      await tx.tenant.create({
-        data: { ...tenant, kind: "BANK", address: input.address as Prisma.InputJsonValue },
-      });
+      await insertTenant(tx, { ...tenant, kind: "BANK" });
       const role = await createSystemRoles(tx, tenant.id, "BANK");
       const user = await this.#createFirstUser(tx, tenant.id, role.id, input.name, email, passwordHash);
       await auditChange(
@@ -102,7 +102,7 @@ export class Registration {
     input: OrganizationInput,
     origin: Origin,
   ): Promise<Registered & { clientKey: string; clientSecret: string }> {
-    const bank = await this.db.tenant.findUnique({ where: { id: input.bankId } });
+    const bank = await findLiveTenant(this.db, input.bankId);
     // A bank that is not Active yet is answered like one that does not exist.
     if (bank?.kind !== "BANK" || bank.deletedAt !== null || bank.status !== "ACTIVE") {
       throw invalidField("bankId", "no active bank has this id");
@@ -121,22 +121,20 @@ export class Registration {
       status: bank.organizationSelfRegistration ? ("ACTIVE" as const) : ("PENDING" as const),
     };
     const registered = await this.#register("ORGANIZATION", email, input.name, origin, tenant, async (tx, shape) => {
-      await tx.tenant.create({
-        data: {
-          id: tenant.id,
-          kind: "ORGANIZATION",
-          name: tenant.name,
-          status: tenant.status,
-          bankId: bank.id,
-          organizationType: ORGANIZATION_TYPES[input.type],
-          billerId: input.billerId?.trim() || null,
-          phone: input.phone,
-          gst: input.gst,
-          scopes,
-          otpChannels: ["sms", "email"],
-          credential: {
-            create: { id: newId("cred"), clientKey: credentials.clientKey, secretHash: credentials.secretHash },
-          },
+      await insertTenant(tx, {
+        id: tenant.id,
+        kind: "ORGANIZATION",
+        name: tenant.name,
+        status: tenant.status,
+        bankId: bank.id,
+        organizationType: ORGANIZATION_TYPES[input.type],
+        billerId: input.billerId?.trim() || null,
+        phone: input.phone,
+        gst: input.gst,
+        scopes,
+        otpChannels: ["sms", "email"],
+        credential: {
+          create: { id: newId("cred"), clientKey: credentials.clientKey, secretHash: credentials.secretHash },
         },
       });
       const role = await createSystemRoles(tx, tenant.id, "ORGANIZATION");
@@ -170,7 +168,7 @@ export class Registration {
     const now = new Date();
     const shape = { tenant: { scopes: [], ...tenant, createdAt: now, updatedAt: now } };
     try {
-      if (await this.db.user.findUnique({ where: { email }, select: { id: true } })) throw new EmailInUse();
+      if (await emailInUse(this.db, email)) throw new EmailInUse();
       return await this.db.$transaction((tx) => create(tx, shape));
     } catch (error) {
       if (!(error instanceof EmailInUse) && !isUniqueViolation(error)) throw error;
@@ -214,9 +212,7 @@ export class Registration {
   }
 
   async #createFirstUser(tx: Tx, tenantId: string, roleId: string, name: string, email: string, passwordHash: string) {
-    return tx.user.create({
-      data: { id: newId("usr"), tenantId, roleId, name: name.trim(), email, passwordHash, head: true },
-    });
+    return insertUser(tx, { tenantId, roleId, name: name.trim(), email, passwordHash, head: true });
   }
 }
 
