@@ -31,7 +31,7 @@ export const platformPlugin = fp(
     app.decorate("masterKey", new MasterKey(options.config.MASTER_KEY));
     // OpenAPI first: it documents only the routes registered after it.
     await app.register(openApiPlugin, options.openapi);
-    await app.register(problemsPlugin);
+    await app.register(problemsPlugin, { baseUrl: options.openapi.serverUrl });
     await app.register(helmet, {
       // The docs UI is the only HTML we serve; its own plugin sets a matching CSP for it.
       contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

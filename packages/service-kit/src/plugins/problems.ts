@@ -1,6 +1,23 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { CommonErrorCodes, type FieldProblem, PROBLEM_CONTENT_TYPE, ProblemError } from "../errors";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Where the error codes are explained: every problem's `type` is this URL and the code as fragment. */
+    problemDocsUrl: string;
+  }
+}
+
+/** The document every problem `type` points into, served at `GET /errors`. */
+const ERRORS_DOCUMENT = fileURLToPath(new URL("../../../../docs/errors.md", import.meta.url));
+
+/** `INVALID_TOKEN` → `<docs>#invalid_token`: the code's section of the errors document. */
+export function problemType(docsUrl: string, code: string): string {
+  return `${docsUrl}#${code.toLowerCase()}`;
+}
 
 type Problem = {
   type: string;
@@ -63,7 +80,7 @@ export function toProblemError(error: FastifyError | ProblemError | Error): Prob
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemError) {
   const body: Problem = {
-    type: `urn:ipaas:problem:${problem.code.toLowerCase().replaceAll("_", "-")}`,
+    type: problemType(request.server.problemDocsUrl, problem.code),
     title: problem.title,
     status: problem.status,
     code: problem.code,
@@ -77,7 +94,15 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 
 /** One error handler and one not-found handler for the whole service. */
 export const problemsPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { baseUrl: string }) => {
+    app.decorate("problemDocsUrl", `${options.baseUrl.replace(/\/$/, "")}/errors`);
+    // The explanations of the codes, so a problem's `type` leads somewhere a person can read.
+    if (existsSync(ERRORS_DOCUMENT)) {
+      const document = readFileSync(ERRORS_DOCUMENT, "utf8");
+      app.get("/errors", { schema: { hide: true }, logLevel: "warn" }, async (_request, reply) =>
+        reply.type("text/markdown; charset=utf-8").send(document),
+      );
+    }
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblemError(error);
       if (problem.status >= 500) request.log.error({ err: error }, "request failed");
