@@ -1,4 +1,4 @@
-import type { Db } from "@ipaas/db";
+import type { Db, DbOrTx } from "@ipaas/db";
 import { newId, randomToken, writeAudit } from "@ipaas/service-kit";
 import { createSystemRoles } from "../../shared/tenancy";
 import { findMainTenant, insertTenant } from "../../shared/tenants.repository";
@@ -42,18 +42,7 @@ export async function bootstrapOwner(
       internal: true,
       head: true,
     });
-    await writeAudit(
-      tx,
-      {
-        action: "tenant.owner_bootstrapped",
-        outcome: "success",
-        actorType: "system",
-        tenantId,
-        targetType: "user",
-        targetId: userId,
-      },
-      SYSTEM_ORIGIN,
-    );
+    await auditOperator(tx, "tenant.owner_bootstrapped", { id: userId, tenantId });
     return userId;
   });
   return { userId, setupToken: await createResetToken(db, userId) };
@@ -63,18 +52,7 @@ export async function bootstrapOwner(
 export async function setupLink(db: Db, email: string): Promise<{ userId: string; setupToken: string }> {
   const user = await findUserByEmail(db, email.trim().toLowerCase());
   if (!user || user.deletedAt) throw new BootstrapError(`no account for ${email}`);
-  await writeAudit(
-    db,
-    {
-      action: "auth.setup_link_issued",
-      outcome: "success",
-      actorType: "system",
-      tenantId: user.tenantId,
-      targetType: "user",
-      targetId: user.id,
-    },
-    SYSTEM_ORIGIN,
-  );
+  await auditOperator(db, "auth.setup_link_issued", { id: user.id, tenantId: user.tenantId });
   return { userId: user.id, setupToken: await createResetToken(db, user.id) };
 }
 
@@ -87,16 +65,14 @@ export async function resetTwoFactor(db: Db, twoFactor: TwoFactor, email: string
   if (!user) throw new BootstrapError(`no account for ${email}`);
   await twoFactor.reset(user.id);
   await endUserSessions(db, user.id, "2fa_reset", new Date());
-  await writeAudit(
+  await auditOperator(db, "auth.2fa_reset", { id: user.id, tenantId: user.tenantId });
+}
+
+/** Records what an operator did from the command line to a user. */
+function auditOperator(db: DbOrTx, action: string, user: { id: string; tenantId: string }): Promise<void> {
+  return writeAudit(
     db,
-    {
-      action: "auth.2fa_reset",
-      outcome: "success",
-      actorType: "system",
-      tenantId: user.tenantId,
-      targetType: "user",
-      targetId: user.id,
-    },
+    { action, outcome: "success", actorType: "system", tenantId: user.tenantId, targetType: "user", targetId: user.id },
     SYSTEM_ORIGIN,
   );
 }
