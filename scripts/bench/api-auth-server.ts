@@ -8,10 +8,11 @@
 // request, as in production; it just never refuses.
 import { type RunOptions, runService } from "../../packages/service-kit/src/run";
 import apiAuth, { SERVICE } from "../../services/api-auth/src/app";
+import { type ApiConfig, apiConfig } from "../../services/api-auth/src/config";
 
 const UNLIMITED = 1_000_000_000;
 
-const apiAuthForBench: RunOptions["app"] = async (app, { config }) => {
+const apiAuthForBench: RunOptions<ApiConfig>["app"] = async (app, { config }) => {
   await app.register(apiAuth, {
     config,
     limits: {
@@ -25,4 +26,9 @@ const apiAuthForBench: RunOptions["app"] = async (app, { config }) => {
 // routes and hooks live in the root context exactly as in server.ts.
 Object.assign(apiAuthForBench, { [Symbol.for("skip-override")]: true });
 
-await runService({ service: SERVICE, port: (config) => config.API_AUTH_PORT, app: apiAuthForBench });
+await runService({
+  service: SERVICE,
+  loadConfig: () => apiConfig.load(),
+  port: (config) => config.API_AUTH_PORT,
+  app: apiAuthForBench,
+});

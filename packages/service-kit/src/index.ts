@@ -1,6 +1,15 @@
 export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
 export { bearerToken } from "./bearer";
-export { type Config, ConfigError, ConfigSchema, loadConfig } from "./config";
+export {
+  type BaseConfig,
+  BaseConfigSchema,
+  type ConfigDefinition,
+  ConfigError,
+  type ConfigOf,
+  defineConfig,
+  loadConfig,
+  type Resolved,
+} from "./config";
 export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
 export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
 export {

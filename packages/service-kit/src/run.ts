@@ -1,24 +1,26 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from "fastify";
-import { type Config, ConfigError, loadConfig } from "./config";
+import { type BaseConfig, ConfigError } from "./config";
 import { serverOptions } from "./server-options";
 
-export interface RunOptions {
+export interface RunOptions<C extends BaseConfig> {
   service: string;
-  port: (config: Config) => number;
-  app: FastifyPluginAsync<{ config: Config }>;
+  /** Reads and validates the service's configuration (its `defineConfig(...).load`). */
+  loadConfig: () => C;
+  port: (config: C) => number;
+  app: FastifyPluginAsync<{ config: C }>;
 }
 
 /**
  * The only place with side effects: reads config (refusing to start when it is invalid), builds the app,
  * listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests and closes its resources.
  */
-export async function runService(options: RunOptions): Promise<void> {
+export async function runService<C extends BaseConfig>(options: RunOptions<C>): Promise<void> {
   loadDotEnv();
-  let config: Config;
+  let config: C;
   try {
-    config = loadConfig();
+    config = options.loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${options.service} refused to start: ${error.message}\n`);
@@ -65,7 +67,7 @@ export async function runService(options: RunOptions): Promise<void> {
  * Says, loudly, that secrets are encrypted and tokens signed under a key anyone can read. Also on stderr
  * when LOG_LEVEL hides warnings, so that no log setting can silence it.
  */
-function warnDevelopmentMasterKey(log: FastifyBaseLogger, config: Config): void {
+function warnDevelopmentMasterKey(log: FastifyBaseLogger, config: BaseConfig): void {
   const message =
     `MASTER_KEY is not set: using the PUBLIC development master key (NODE_ENV=${config.NODE_ENV}). ` +
     "Anyone can decrypt the signing keys, TOTP secrets and personal data it protects and forge tokens. " +

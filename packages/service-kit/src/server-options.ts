@@ -1,6 +1,6 @@
 import type { FastifyServerOptions } from "fastify";
 import type { DestinationStream } from "pino";
-import type { Config } from "./config";
+import type { BaseConfig as Config } from "./config";
 import { newId } from "./ids";
 import { loggerOptions } from "./logging";
 

@@ -1,5 +1,19 @@
+import Type from "typebox";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config";
+import { ConfigError, defineConfig } from "../src/config";
+
+/** A service's configuration as the services define theirs: the base settings and its own. */
+const service = defineConfig(
+  {
+    SERVICE_PORT: Type.Integer({ default: 7005, minimum: 0, maximum: 65535 }),
+    SMS_PROVIDER: Type.Union([Type.Literal("dev"), Type.Literal("http")], { default: "dev" }),
+  },
+  (settings) =>
+    settings.SMS_PROVIDER === "dev"
+      ? ["SMS_PROVIDER: the dev provider sends nothing and is refused in production"]
+      : [],
+);
+const loadConfig = service.load;
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
 
@@ -16,8 +30,8 @@ function problemsOf(env: Record<string, string>): string[] {
 describe("configuration", () => {
   it("starts a developer's laptop (NODE_ENV=development) with defaults and the development master key", () => {
     const config = loadConfig({ NODE_ENV: "development" });
-    expect(config.DASHBOARD_AUTH_PORT).toBe(7005);
-    expect(config.API_AUTH_PORT).toBe(7006);
+    expect(config.SERVICE_PORT).toBe(7005);
+    expect(config.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/ipaas");
     expect(config.usingDevelopmentMasterKey).toBe(true);
     expect(config.MASTER_KEY).toHaveLength(32);
     expect(config.trustProxy).toBe(false);
@@ -49,14 +63,12 @@ describe("configuration", () => {
   });
 
   it("converts and validates types, naming each bad variable", () => {
-    expect(
-      loadConfig({ NODE_ENV: "development", DASHBOARD_AUTH_PORT: "8080", MIGRATE_ON_START: "false" }),
-    ).toMatchObject({
-      DASHBOARD_AUTH_PORT: 8080,
+    expect(loadConfig({ NODE_ENV: "development", SERVICE_PORT: "8080", MIGRATE_ON_START: "false" })).toMatchObject({
+      SERVICE_PORT: 8080,
       MIGRATE_ON_START: false,
     });
-    const problems = problemsOf({ DASHBOARD_AUTH_PORT: "seventy", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
-    expect(problems.join("\n")).toMatch(/DASHBOARD_AUTH_PORT/);
+    const problems = problemsOf({ SERVICE_PORT: "seventy", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    expect(problems.join("\n")).toMatch(/SERVICE_PORT/);
     expect(problems.join("\n")).toMatch(/DATABASE_URL/);
     expect(problems.join("\n")).toMatch(/LOG_LEVEL/);
   });

@@ -1,8 +1,8 @@
 import { eventsPlugin } from "@ipaas/events/fastify";
-import type { Config } from "@ipaas/service-kit";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { ApiConfig } from "./config";
 import { type OAuthLimits, oauthLimits } from "./domain/limits";
 import { accessTokensPlugin } from "./plugins/access-tokens";
 import { clientAuthenticatorPlugin } from "./plugins/client-authenticator";
@@ -14,7 +14,7 @@ import { wellKnownRoutes } from "./routes/well-known";
 export const SERVICE = "api-auth";
 
 export interface AppOptions {
-  config: Config;
+  config: ApiConfig;
   /** Overrides of the OAuth endpoints' brute-force and flood limits (see `oauthLimits`). */
   limits?: Partial<OAuthLimits>;
 }
@@ -35,10 +35,13 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
   await app.register(eventsPlugin, { servers: config.NATS_URL, name: SERVICE, relay: false });
 
   // Domain services, as decorators.
-  await app.register(clientCachePlugin);
+  await app.register(clientCachePlugin, config);
   await app.register(organizationSyncPlugin);
   await app.register(clientAuthenticatorPlugin, { limits });
-  await app.register(accessTokensPlugin);
+  await app.register(accessTokensPlugin, {
+    audience: config.API_TOKEN_AUDIENCE,
+    ttlSeconds: config.API_TOKEN_TTL_SECONDS,
+  });
 
   // Routes.
   await app.register(wellKnownRoutes);

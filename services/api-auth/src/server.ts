@@ -1,4 +1,5 @@
 import { runService } from "@ipaas/service-kit";
 import app, { SERVICE } from "./app";
+import { apiConfig } from "./config";
 
-await runService({ service: SERVICE, port: (config) => config.API_AUTH_PORT, app });
+await runService({ service: SERVICE, loadConfig: () => apiConfig.load(), port: (config) => config.API_AUTH_PORT, app });

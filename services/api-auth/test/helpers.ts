@@ -1,9 +1,9 @@
 // Shared by the api-auth tests: building the app, client authentication headers and token requests.
-import type { Config } from "@ipaas/service-kit";
 import { buildTestApp, createOrganization, type LogCapture, testConfig, waitFor } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import fp from "fastify-plugin";
 import apiAuth, { SERVICE } from "../src/app";
+import { type ApiConfig, apiConfig } from "../src/config";
 import type { OAuthLimits } from "../src/domain/limits";
 
 export interface TestAppOptions {
@@ -19,9 +19,9 @@ export interface TestAppOptions {
 const ROOMY_LIMITS: Partial<OAuthLimits> = { failuresPerAddress: 100_000 };
 
 export async function buildApiAuth(options: TestAppOptions = {}): Promise<FastifyInstance> {
-  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", ...options.env });
+  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", ...options.env }, apiConfig.load);
   const limits = { ...ROOMY_LIMITS, ...options.limits };
-  const plugin = fp(async (app: FastifyInstance, opts: { config: Config }) => {
+  const plugin = fp(async (app: FastifyInstance, opts: { config: ApiConfig }) => {
     await app.register(apiAuth, { config: opts.config, limits });
   });
   const app = await buildTestApp(SERVICE, plugin, config, options.logs);

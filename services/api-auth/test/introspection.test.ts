@@ -5,6 +5,9 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, buildApiAuth, FORM, form, introspect, newOrganization, tokenFor } from "./helpers";
 
+/** Another issuer of this platform (dashboard-auth's default): its tokens are not api-auth's. */
+const DASHBOARD_ISSUER = "http://localhost:7005";
+
 const AUDIENCE = "ipaas-partner-api";
 
 describe("POST /v1/auth/introspect", () => {
@@ -56,7 +59,7 @@ describe("POST /v1/auth/introspect", () => {
         client_id: org.clientKey,
         sub: org.id,
         aud: AUDIENCE,
-        iss: app.config.API_AUTH_ISSUER,
+        iss: app.tokens.issuer,
         token_type: "Bearer",
       });
       expect(body.exp - body.iat).toBe(3600);
@@ -202,7 +205,7 @@ describe("POST /v1/auth/introspect", () => {
 
     it("says inactive for a dashboard token or an end-user token signed by this service's own keys", async () => {
       const org = await newOrganization(app);
-      await expectInactive(org, mint(app.tokens, org, { typ: "JWT", audience: app.config.DASHBOARD_AUTH_ISSUER }));
+      await expectInactive(org, mint(app.tokens, org, { typ: "JWT", audience: DASHBOARD_ISSUER }));
       await expectInactive(org, mint(app.tokens, org, { typ: "JWT", audience: AUDIENCE }));
       await expectInactive(org, mint(app.tokens, org, { typ: "at+jwt", audience: "ipaas-end-users" }));
       await expectInactive(org, mint(app.tokens, org, { typ: "user+jwt", audience: "ipaas-end-users" }));
@@ -210,7 +213,7 @@ describe("POST /v1/auth/introspect", () => {
 
     it("says inactive for a token from another issuer, even with this service's keys", async () => {
       const org = await newOrganization(app);
-      const dashboard = new TokenService(app.signingKeys, app.config.DASHBOARD_AUTH_ISSUER);
+      const dashboard = new TokenService(app.signingKeys, DASHBOARD_ISSUER);
       await expectInactive(org, mint(dashboard, org));
     });
 
@@ -223,7 +226,7 @@ describe("POST /v1/auth/introspect", () => {
       });
       await foreignKeys.init();
       // Same issuer name and claims: only the key differs.
-      await expectInactive(org, mint(new TokenService(foreignKeys, app.config.API_AUTH_ISSUER), org));
+      await expectInactive(org, mint(new TokenService(foreignKeys, app.tokens.issuer), org));
     });
 
     it("says inactive once the organization is suspended", async () => {

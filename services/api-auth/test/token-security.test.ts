@@ -1,11 +1,16 @@
 // The token endpoint against a hostile or careless caller: encodings, enumeration, unusable
 // organizations, secret rotation and what reaches the logs; introspection of tokens with impossible times.
+
 import { hashClientSecret } from "@ipaas/service-kit";
 import { LogCapture } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiConfig } from "../src/config";
 import { basic, buildApiAuth, FORM, form, formEncode, introspect, newOrganization, requestToken } from "./helpers";
+
+/** The settings the test app runs with: the defaults. */
+const DEFAULTS = apiConfig.load({ NODE_ENV: "test" });
 
 describe("POST /v1/auth/token security", () => {
   let app: FastifyInstance;
@@ -172,9 +177,9 @@ describe("introspection of tokens with this service's signature but impossible t
   async function forge(org: { id: string; clientKey: string }, times: { iat: number; exp: number }) {
     const key = app.signingKeys.signingKey();
     return new SignJWT({
-      iss: app.config.API_AUTH_ISSUER,
+      iss: app.tokens.issuer,
       sub: org.id,
-      aud: app.config.API_TOKEN_AUDIENCE,
+      aud: DEFAULTS.API_TOKEN_AUDIENCE,
       client_id: org.clientKey,
       scope: "read_bills",
       jti: `jti_forged_${crypto.randomUUID()}`,
@@ -184,7 +189,7 @@ describe("introspection of tokens with this service's signature but impossible t
       .sign(key.privateKey);
   }
   const now = () => Math.floor(Date.now() / 1000);
-  const ttl = () => app.config.API_TOKEN_TTL_SECONDS;
+  const ttl = () => DEFAULTS.API_TOKEN_TTL_SECONDS;
 
   it("answers active for a forged token with the times api-auth gives (so the refusals below mean something)", async () => {
     const org = await newOrganization(app);

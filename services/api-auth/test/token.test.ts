@@ -110,7 +110,7 @@ describe("POST /v1/auth/token", () => {
     expect(header).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
     expect(typeof header.kid).toBe("string");
     expect(payload).toMatchObject({
-      iss: app.config.API_AUTH_ISSUER,
+      iss: app.tokens.issuer,
       sub: org.id,
       aud: "ipaas-partner-api",
       client_id: org.clientKey,
@@ -162,7 +162,7 @@ describe("POST /v1/auth/token", () => {
   it("publishes RFC 8414 metadata built from the issuer", async () => {
     const res = await app.inject({ method: "GET", url: "/.well-known/oauth-authorization-server" });
     expect(res.statusCode).toBe(200);
-    const issuer = app.config.API_AUTH_ISSUER;
+    const issuer = app.tokens.issuer;
     expect(res.json()).toEqual({
       issuer,
       token_endpoint: `${issuer}/v1/auth/token`,

@@ -1,9 +1,9 @@
 import { eventsPlugin } from "@ipaas/events/fastify";
-import type { Config } from "@ipaas/service-kit";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { accessPlugin } from "./access/plugin";
+import type { DashboardConfig } from "./config";
 import { passwordsPlugin } from "./features/passwords/plugin";
 import { SETUP_TOKEN } from "./features/sign-in/login";
 import { identityPlugin } from "./plugins/identity";
@@ -15,7 +15,7 @@ import routes from "./routes";
 export const SERVICE = "dashboard-auth";
 
 export interface AppOptions {
-  config: Config;
+  config: DashboardConfig;
 }
 
 /** Builds dashboard-auth: registration, login with TOTP, users, roles, modules and organizations. Never listens. */
@@ -35,9 +35,9 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
   await app.register(rateLimitPlugin);
   await app.register(passwordsPlugin);
   await app.register(mailerPlugin);
-  await app.register(identityPlugin);
+  await app.register(identityPlugin, { config });
   await app.register(accessPlugin);
-  await app.register(managementPlugin);
+  await app.register(managementPlugin, { config });
   await app.register(routes, { prefix: "/v1" });
 }
 

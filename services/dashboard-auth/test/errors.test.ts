@@ -28,7 +28,7 @@ describe("error vocabulary", () => {
     expect(res.statusCode).toBe(401);
     const problem = res.json() as { type: string; code: string };
     expect(problem.code).toBe("INVALID_TOKEN");
-    expect(problem.type).toBe(`${app.config.DASHBOARD_AUTH_ISSUER}/errors#invalid_token`);
+    expect(problem.type).toBe(`${app.tokens.issuer}/errors#invalid_token`);
 
     const docs = await app.inject({ method: "GET", url: new URL(problem.type).pathname });
     expect(docs.statusCode).toBe(200);

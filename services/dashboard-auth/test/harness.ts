@@ -7,6 +7,7 @@ import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/serv
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SMTPServer } from "smtp-server";
 import app, { SERVICE } from "../src/app";
+import { dashboardConfig } from "../src/config";
 import { createSystemRoles } from "../src/shared/tenancy";
 
 export interface Mail {
@@ -72,7 +73,10 @@ export class SmtpSink {
 
 /** Banks that register themselves start Active here, as in development; onboarding tests set `approval`. */
 export async function buildDashboard(overrides: Record<string, string> = {}, logs?: LogCapture) {
-  const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", BANK_REGISTRATION: "open", ...overrides });
+  const config = testConfig(
+    { AUTH_RATE_LIMIT_PER_MINUTE: "100000", BANK_REGISTRATION: "open", ...overrides },
+    dashboardConfig.load,
+  );
   return buildTestApp(SERVICE, app, config, logs);
 }
 

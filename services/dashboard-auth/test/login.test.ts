@@ -82,7 +82,7 @@ describe("login with mandatory two-factor", () => {
     });
 
     const { payload, protectedHeader } = await jwtVerify(session.token, await jwks(), {
-      issuer: app.config.DASHBOARD_AUTH_ISSUER,
+      issuer: app.tokens.issuer,
       audience: "ipaas-dashboard",
       typ: "at+jwt",
       algorithms: ["EdDSA"],
@@ -254,7 +254,7 @@ describe("login with mandatory two-factor", () => {
     const [h, p, s] = token.split(".");
     const claims = decodeJwt(token);
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, head: true, internal: true })).toString("base64url")}.${s}`;
-    const anHourAgo = new TokenService(app.signingKeys, app.config.DASHBOARD_AUTH_ISSUER, () => Date.now() - 3_600_000);
+    const anHourAgo = new TokenService(app.signingKeys, app.tokens.issuer, () => Date.now() - 3_600_000);
     const expired = anHourAgo.sign(
       { sid: claims.sid },
       { typ: "at+jwt", audience: "ipaas-dashboard", subject: user.userId, ttlSeconds: 900 },

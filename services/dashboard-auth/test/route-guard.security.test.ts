@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardRoutes, PUBLIC_ROUTES } from "../src/access/guard";
 import app, { SERVICE } from "../src/app";
+import { dashboardConfig } from "../src/config";
 import { as, memberOf, organizationAdmin } from "./harness";
 
 /** A concrete path for a route pattern: every parameter gets an id that names nothing. */
@@ -17,7 +18,10 @@ describe("route guard", () => {
   let dashboard: FastifyInstance;
   const routes: RouteOptions[] = [];
   beforeAll(async () => {
-    const config = testConfig({ AUTH_RATE_LIMIT_PER_MINUTE: "100000", BANK_REGISTRATION: "open" });
+    const config = testConfig(
+      { AUTH_RATE_LIMIT_PER_MINUTE: "100000", BANK_REGISTRATION: "open" },
+      dashboardConfig.load,
+    );
     dashboard = Fastify(serverOptions(config, SERVICE));
     dashboard.addHook("onRoute", (route) => {
       routes.push(route);

@@ -1,7 +1,7 @@
 import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { Config } from "../config";
+import type { BaseConfig as Config } from "../config";
 import { MasterKey } from "../crypto";
 import { healthPlugin } from "./health";
 import { metricsPlugin } from "./metrics";

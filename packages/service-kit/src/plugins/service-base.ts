@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { Config } from "../config";
+import type { BaseConfig as Config } from "../config";
 import { signingKeysPlugin } from "../keys/plugin";
 import { databasePlugin } from "./database";
 import { platformPlugin } from "./platform";

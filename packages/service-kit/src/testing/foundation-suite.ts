@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Config } from "../config";
+import type { BaseConfig as Config } from "../config";
 import {
   buildTestApp,
   freePort,
@@ -15,9 +15,11 @@ import {
   waitFor,
 } from "./harness";
 
-export interface FoundationSuiteOptions {
+export interface FoundationSuiteOptions<C extends Config> {
   service: string;
-  plugin: FastifyPluginAsync<{ config: Config }>;
+  plugin: FastifyPluginAsync<{ config: C }>;
+  /** The service's configuration loader (`defineConfig(...).load`). */
+  loadConfig: (env: Record<string, string>) => C;
   /** Absolute path of the service's `src/server.ts`. */
   serverEntry: string;
   /** The environment variable naming the service's port. */
@@ -36,8 +38,9 @@ const METRICS_TOKEN = "foundation-suite-metrics-token-0123456789";
  * JWKS; report each dependency in readiness and recover; keep secrets out of logs; refuse insecure
  * production configuration; stop cleanly on SIGTERM. Both services run this same suite.
  */
-export function foundationSuite(options: FoundationSuiteOptions) {
+export function foundationSuite<C extends Config>(options: FoundationSuiteOptions<C>) {
   const { service, plugin } = options;
+  const config = (overrides: Record<string, string>) => testConfig(overrides, options.loadConfig);
 
   describe(`${service}: foundation`, () => {
     let nats: NatsServerProcess;
@@ -65,7 +68,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
     }
 
     it("serves liveness, metrics (to the metrics token only), the OpenAPI document and its docs UI", async () => {
-      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: nats.url, METRICS_TOKEN }));
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url, METRICS_TOKEN }));
       try {
         expect((await app.inject({ method: "GET", url: "/health/live" })).json()).toEqual({ status: "ok" });
         expect((await app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
@@ -90,7 +93,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
     });
 
     it("has its committed OpenAPI document equal to the one generated from the routes", async () => {
-      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: nats.url }));
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url }));
       try {
         const generated = `${JSON.stringify(app.swagger(), null, 2)}\n`;
         // `pnpm openapi` rewrites the committed documents.
@@ -105,7 +108,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
       const db = new URL(inject("databaseUrl"));
       const proxy = await TcpProxy.create({ host: db.hostname, port: Number(db.port || 5432) });
       db.port = String(proxy.port);
-      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: nats.url, DATABASE_URL: db.toString() }));
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url, DATABASE_URL: db.toString() }));
       try {
         await readyWith(app, 200, "ready through the proxy");
         await proxy.stop();
@@ -127,7 +130,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
 
     it("starts with NATS unreachable, reports it in readiness, and recovers when NATS comes up", async () => {
       const later = await NatsServerProcess.create({ start: false });
-      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: later.url }));
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: later.url }));
       try {
         const down = await ready(app);
         expect(down.status).toBe(503);
@@ -151,11 +154,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
     it("publishes an Ed25519 JWKS over HTTP that verifies the service's tokens with jose", async () => {
       const port = await freePort();
       const issuer = `http://127.0.0.1:${port}`;
-      const app = await buildTestApp(
-        service,
-        plugin,
-        testConfig({ NATS_URL: nats.url, [options.issuerVariable]: issuer }),
-      );
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url, [options.issuerVariable]: issuer }));
       try {
         await app.listen({ host: "127.0.0.1", port });
         const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as {
@@ -177,7 +176,7 @@ export function foundationSuite(options: FoundationSuiteOptions) {
 
     it("never writes a password, secret or token sent in a request to its logs", async () => {
       const logs = new LogCapture();
-      const app = await buildTestApp(service, plugin, testConfig({ NATS_URL: nats.url, LOG_LEVEL: "trace" }), logs);
+      const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url, LOG_LEVEL: "trace" }), logs);
       const secrets = ["Pa55word-Sentinel-1", "client-secret-sentinel-2", "bearer-token-sentinel-3", "otp-998877"];
       try {
         await app.inject({

@@ -10,22 +10,30 @@ import { Writable } from "node:stream";
 import type {} from "@ipaas/db/testing";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
-import { type Config, loadConfig } from "../config";
+import { type BaseConfig, loadConfig } from "../config";
 import { serverOptions } from "../server-options";
 
 /** The master key every test app and spawned test server shares (the database is shared by the run). */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 
-/** Configuration for a test app: the run's database, no migration at start, quiet logs. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({
+/** The environment of a test app: the run's database, no migration at start, quiet logs. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     DATABASE_URL: inject("databaseUrl"),
     MIGRATE_ON_START: "false",
     MASTER_KEY: TEST_MASTER_KEY,
     ...overrides,
-  });
+  };
+}
+
+/** Configuration for a test app, read by the service's own loader (the base settings when none is given). */
+export function testConfig<C extends BaseConfig = BaseConfig>(
+  overrides: Record<string, string> = {},
+  load: (env: Record<string, string>) => C = loadConfig as (env: Record<string, string>) => C,
+): C {
+  return load(testEnv(overrides));
 }
 
 /** Collects every log line a test app writes. */
@@ -40,10 +48,10 @@ export class LogCapture extends Writable {
   }
 }
 
-export async function buildTestApp(
+export async function buildTestApp<C extends BaseConfig>(
   service: string,
-  plugin: FastifyPluginAsync<{ config: Config }>,
-  config: Config,
+  plugin: FastifyPluginAsync<{ config: C }>,
+  config: C,
   logs?: LogCapture,
 ): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config, service, logs));

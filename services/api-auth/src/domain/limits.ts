@@ -1,4 +1,4 @@
-import type { Config } from "@ipaas/service-kit";
+import type { BaseConfig } from "@ipaas/service-kit";
 import { FailureLimiter } from "./failure-limiter";
 
 /**
@@ -37,7 +37,7 @@ const DEFAULT_LIMITS = Object.freeze({
 });
 
 export function oauthLimits(
-  config: Pick<Config, "AUTH_RATE_LIMIT_PER_MINUTE">,
+  config: Pick<BaseConfig, "AUTH_RATE_LIMIT_PER_MINUTE">,
   overrides: Partial<OAuthLimits> = {},
 ): OAuthLimits {
   return {

@@ -10,14 +10,14 @@ declare module "fastify" {
 }
 
 export const accessTokensPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, { audience, ttlSeconds }: { audience: string; ttlSeconds: number }) => {
     app.decorate(
       "accessTokens",
       new AccessTokens({
         tokens: app.tokens,
         db: app.db,
-        audience: app.config.API_TOKEN_AUDIENCE,
-        ttlSeconds: app.config.API_TOKEN_TTL_SECONDS,
+        audience,
+        ttlSeconds,
       }),
     );
   },

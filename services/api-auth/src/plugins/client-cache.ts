@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { ApiConfig } from "../config";
 import { ClientCache } from "../domain/client-cache";
 import { findClientByKey } from "../repositories/organization-credentials";
 
@@ -16,8 +17,13 @@ declare module "fastify" {
  * plugin; the TTL bounds staleness when an event does not arrive.
  */
 export const clientCachePlugin = fp(
-  async (app: FastifyInstance) => {
-    const { CLIENT_CACHE_TTL_SECONDS, CLIENT_CACHE_MAX_ENTRIES } = app.config;
+  async (
+    app: FastifyInstance,
+    {
+      CLIENT_CACHE_TTL_SECONDS,
+      CLIENT_CACHE_MAX_ENTRIES,
+    }: Pick<ApiConfig, "CLIENT_CACHE_TTL_SECONDS" | "CLIENT_CACHE_MAX_ENTRIES">,
+  ) => {
     app.decorate(
       "clients",
       new ClientCache((clientKey) => findClientByKey(app.db, clientKey), {

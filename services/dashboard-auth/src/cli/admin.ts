@@ -4,7 +4,8 @@
 //   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
 import { parseArgs } from "node:util";
 import { createDb } from "@ipaas/db";
-import { loadConfig, loadDotEnv, MasterKey } from "@ipaas/service-kit";
+import { loadDotEnv, MasterKey } from "@ipaas/service-kit";
+import { dashboardConfig } from "../config";
 import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
 import { createPasswords } from "../features/passwords/passwords";
 import { resetLink } from "../features/passwords/reset";
@@ -28,7 +29,7 @@ function usage(message: string): never {
 
 // The same settings the services read: the environment, then the nearest .env.
 loadDotEnv();
-const config = loadConfig();
+const config = dashboardConfig.load();
 const db = createDb(config.DATABASE_URL, { poolSize: 2 });
 try {
   const email = values.email ?? usage("--email is required");

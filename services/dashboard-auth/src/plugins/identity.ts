@@ -2,6 +2,7 @@ import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Actor } from "../access/access";
+import type { DashboardConfig } from "../config";
 import { fail } from "../errors";
 import { PasswordChange } from "../features/passwords/change";
 import { PasswordReset } from "../features/passwords/reset";
@@ -37,8 +38,8 @@ declare module "fastify" {
 
 /** The dashboard's identity services, built once per app and shared by the routes. */
 export const identityPlugin = fp(
-  async (app: FastifyInstance) => {
-    const sessions = new Sessions(app.db, app.tokens, app.config);
+  async (app: FastifyInstance, { config }: { config: DashboardConfig }) => {
+    const sessions = new Sessions(app.db, app.tokens, config);
     const twoFactor = new TwoFactor(app.db, app.masterKey);
     app.decorate("sessions", sessions);
     app.decorate("twoFactor", twoFactor);
@@ -47,11 +48,11 @@ export const identityPlugin = fp(
     app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
     app.decorate(
       "registration",
-      new Registration(app.db, app.passwords, app.mailer, gates, app.config.BANK_REGISTRATION, app.log),
+      new Registration(app.db, app.passwords, app.mailer, gates, config.BANK_REGISTRATION, app.log),
     );
     app.decorate(
       "passwordReset",
-      new PasswordReset(app.db, app.passwords, sessions, app.mailer, gates, app.config.DASHBOARD_UI_URL, app.log),
+      new PasswordReset(app.db, app.passwords, sessions, app.mailer, gates, config.DASHBOARD_UI_URL, app.log),
     );
     // Gates untouched for a day count afresh anyway; dropping them keeps the table small.
     const sweeper = setInterval(() => {

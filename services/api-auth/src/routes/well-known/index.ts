@@ -27,7 +27,7 @@ export function authorizationServerMetadata(issuer: string): AuthorizationServer
 }
 
 export async function wellKnownRoutes(app: FastifyInstance) {
-  const metadata = authorizationServerMetadata(app.config.API_AUTH_ISSUER);
+  const metadata = authorizationServerMetadata(app.tokens.issuer);
   app.get("/.well-known/oauth-authorization-server", { schema: metadataRoute }, async (_request, reply) => {
     reply.header("cache-control", "public, max-age=300");
     return metadata;

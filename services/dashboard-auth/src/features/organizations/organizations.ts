@@ -69,7 +69,16 @@ export async function changeOrganization(
 
 /** Organizations as their own users, their bank and the platform owner see and change them. */
 export class Organizations {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** The longest grace period a rotation may give the previous secret (CREDENTIAL_GRACE_MAX_SECONDS). */
+    private readonly graceMaxSeconds: number,
+  ) {}
+
+  /** Rotates the organization's client secret (see `rotateCredential`). */
+  rotateCredential(actor: Actor, org: { id: string }, options: RotationOptions, origin: Origin) {
+    return rotateCredential(this.db, actor, org, { ...options, graceMaxSeconds: this.graceMaxSeconds }, origin);
+  }
 
   /** The caller's organization, or the one named by `orgId` when the caller reaches it. */
   async get(actor: Actor, orgId: string | undefined, action: "read" | "update" | "delete"): Promise<OrganizationRow> {

@@ -5,7 +5,7 @@ import { PLATFORM_MODULES } from "../../access/access";
 import { actorOf } from "../../access/plugin";
 import { e164 } from "../../shared/phone";
 import { Message, OrganizationParams, problems } from "../../shared/schemas";
-import { organizationView, rotateCredential } from "./organizations";
+import { organizationView } from "./organizations";
 import {
   CredentialRotated,
   OrganizationQuery,
@@ -131,9 +131,8 @@ export async function credentialRoutes(fastify: FastifyInstance) {
       const options = {
         graceSeconds: request.body.graceSeconds ?? 0,
         revokeTokens: request.body.revokeTokens ?? false,
-        graceMaxSeconds: app.config.CREDENTIAL_GRACE_MAX_SECONDS,
       };
-      const rotated = await rotateCredential(app.db, actor, org, options, requestOrigin(request));
+      const rotated = await app.organizations.rotateCredential(actor, org, options, requestOrigin(request));
       app.outboxRelay?.kick();
       reply.header("cache-control", "no-store");
       return { message: "Client secret updated successfully", ...rotated };

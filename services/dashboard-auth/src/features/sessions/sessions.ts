@@ -1,6 +1,5 @@
 import type { Db, DbOrTx } from "@ipaas/db";
 import {
-  type Config,
   InvalidTokenError,
   issuedBefore,
   newId,
@@ -10,6 +9,7 @@ import {
   writeAudit,
 } from "@ipaas/service-kit";
 import { type Actor, actorFrom } from "../../access/access";
+import type { DashboardConfig } from "../../config";
 import { fail } from "../../errors";
 import { claimsFor } from "./claims";
 import {
@@ -67,7 +67,7 @@ export class Sessions {
     private readonly db: Db,
     private readonly tokens: TokenService,
     private readonly config: Pick<
-      Config,
+      DashboardConfig,
       "ACCESS_TOKEN_TTL_SECONDS" | "SESSION_IDLE_MINUTES" | "SESSION_ABSOLUTE_HOURS"
     >,
   ) {}
