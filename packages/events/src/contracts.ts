@@ -127,6 +127,18 @@ export function organizationSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): s
   return `${prefix}.organization.>`;
 }
 
+/** A JetStream stream a service needs, and the subjects it keeps (for a subject prefix). */
+export interface StreamDefinition {
+  name: string;
+  subjects: (prefix: string) => string[];
+}
+
+/** The stream every organization event is kept in (file storage; duplicates dropped by Nats-Msg-Id). */
+export const ORGANIZATION_STREAM = {
+  name: "IPAAS_ORGANIZATION_EVENTS",
+  subjects: (prefix) => [organizationSubjects(prefix)],
+} as const satisfies StreamDefinition;
+
 function describeErrors(type: EventType, data: unknown): string {
   const problems = [...Value.Errors(EventDataSchemas[type], data)]
     .slice(0, 5)

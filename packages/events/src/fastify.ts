@@ -1,13 +1,10 @@
 import type {} from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { DEFAULT_SUBJECT_PREFIX, organizationSubjects } from "./contracts";
+import { DEFAULT_SUBJECT_PREFIX, type StreamDefinition } from "./contracts";
 import { NatsLink } from "./nats-link";
 import { OutboxRelay } from "./relay";
 import { ensureStream } from "./stream";
-
-/** The stream every organization event is kept in (file storage; duplicates dropped by Nats-Msg-Id). */
-export const ORGANIZATION_STREAM = "IPAAS_ORGANIZATION_EVENTS";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -24,12 +21,13 @@ export interface EventsPluginOptions {
   /** Run the outbox relay in this service. */
   relay: boolean;
   subjectPrefix?: string;
-  stream?: string;
+  /** The streams this service publishes to or consumes from; each is ensured after every connect. */
+  streams: readonly StreamDefinition[];
 }
 
 /**
  * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
- * "not ready" while NATS is down), makes sure the organization stream exists after every connect,
+ * "not ready" while NATS is down), makes sure the caller's streams exist after every connect,
  * reports the link in readiness, optionally runs the outbox relay (counting parked rows in
  * `outbox_rows_parked_total`), and drains on close.
  */
@@ -39,10 +37,10 @@ export const eventsPlugin = fp(
     const logger = app.log.child({ component: "events" });
     const link = new NatsLink({ servers: options.servers, name: options.name, logger });
     link.onConnect(async (connected) => {
-      await ensureStream(await connected.jetstreamManager(), {
-        name: options.stream ?? ORGANIZATION_STREAM,
-        subjects: [organizationSubjects(subjectPrefix)],
-      });
+      const jsm = await connected.jetstreamManager();
+      for (const stream of options.streams) {
+        await ensureStream(jsm, { name: stream.name, subjects: stream.subjects(subjectPrefix) });
+      }
     });
     link.start();
     app.decorate("nats", link);

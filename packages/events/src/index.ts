@@ -20,6 +20,7 @@ export {
   EventDataSchemas,
   type EventType,
   isEventType,
+  ORGANIZATION_STREAM,
   OrganizationDeletedData,
   type OrganizationDeletedEvent,
   OrganizationUpdatedData,
@@ -27,6 +28,7 @@ export {
   organizationSubjects,
   PoisonMessageError,
   parseEvent,
+  type StreamDefinition,
   shortType,
   subjectFor,
 } from "./contracts";

@@ -1,3 +1,4 @@
+import { ORGANIZATION_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -32,7 +33,12 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
       description: "OAuth 2.0 client credentials for partner backends: token, introspection, revocation, metadata.",
     },
   });
-  await app.register(eventsPlugin, { servers: config.NATS_URL, name: SERVICE, relay: false });
+  await app.register(eventsPlugin, {
+    servers: config.NATS_URL,
+    name: SERVICE,
+    streams: [ORGANIZATION_STREAM],
+    relay: false,
+  });
 
   // Domain services, as decorators.
   await app.register(clientCachePlugin, config);

@@ -2,7 +2,7 @@
 // life in the app: one ephemeral consumer per instance, removed on close, and a full resync on reconnect.
 // (sync-*.test.ts run the whole flow from dashboard-auth.)
 import type { DomainEvent } from "@ipaas/events";
-import { ORGANIZATION_STREAM } from "@ipaas/events/fastify";
+import { ORGANIZATION_STREAM } from "@ipaas/events";
 import { NatsServerProcess, waitFor } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -199,7 +199,7 @@ describe("the organization-sync plugin", () => {
 
   async function consumers(app: FastifyInstance) {
     const jsm = await app.nats.jetstreamManager();
-    return jsm.consumers.list(ORGANIZATION_STREAM).next();
+    return jsm.consumers.list(ORGANIZATION_STREAM.name).next();
   }
 
   it("gives each instance its own ephemeral consumer of new events, and removes it when the app closes", async () => {

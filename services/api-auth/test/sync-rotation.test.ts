@@ -1,9 +1,9 @@
+import { ORGANIZATION_STREAM } from "@ipaas/events";
 // Client-secret rotation, end to end: dashboard-auth commits the rotation and its outbox row, the relay
 // publishes it to JetStream, and each of two api-auth instances drops its cached credential, over a real
 // nats-server and a real Postgres.
 
 import { OutboxRelay, type OutboxRow } from "@ipaas/events";
-import { ORGANIZATION_STREAM } from "@ipaas/events/fastify";
 import { waitFor } from "@ipaas/service-kit/testing";
 import { organizationAdmin } from "dashboard-auth/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,7 +130,7 @@ describe("credential rotation reaching every api-auth instance", () => {
     await relay.stop();
     try {
       const jsm = await world.dashboard.nats.jetstreamManager();
-      const storedBefore = (await jsm.streams.info(ORGANIZATION_STREAM)).state.messages;
+      const storedBefore = (await jsm.streams.info(ORGANIZATION_STREAM.name)).state.messages;
       await rotate(world, token);
       const outbox = await world.dashboard.db.outboxEvent.findFirstOrThrow({
         where: { aggregateId: orgId, type: "organization.credential_rotated" },
@@ -158,7 +158,7 @@ describe("credential rotation reaching every api-auth instance", () => {
       expect(acks.map((a) => a.row)).toEqual([outbox.id, outbox.id]);
       expect(acks.map((a) => a.duplicate)).toEqual([false, true]);
       expect(acks[1]?.seq).toBe(acks[0]?.seq);
-      expect((await jsm.streams.info(ORGANIZATION_STREAM)).state.messages).toBe(storedBefore + 1);
+      expect((await jsm.streams.info(ORGANIZATION_STREAM.name)).state.messages).toBe(storedBefore + 1);
 
       await untilEveryInstanceApplied(world, "the rotation on both instances", rotationApplied(orgId, 2));
       // Give a second delivery every chance to show up before counting.

@@ -1,3 +1,4 @@
+import { ORGANIZATION_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -31,7 +32,12 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
       description: "Registration and login (with mandatory TOTP) for banks, organizations and the platform owner.",
     },
   });
-  await app.register(eventsPlugin, { servers: config.NATS_URL, name: SERVICE, relay: true });
+  await app.register(eventsPlugin, {
+    servers: config.NATS_URL,
+    name: SERVICE,
+    streams: [ORGANIZATION_STREAM],
+    relay: true,
+  });
   await app.register(rateLimitPlugin);
   await app.register(passwordsPlugin);
   await app.register(mailerPlugin);

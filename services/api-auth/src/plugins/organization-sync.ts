@@ -1,5 +1,4 @@
-import { organizationSubjects, type RunningConsumer, startConsumer } from "@ipaas/events";
-import { ORGANIZATION_STREAM } from "@ipaas/events/fastify";
+import { ORGANIZATION_STREAM, organizationSubjects, type RunningConsumer, startConsumer } from "@ipaas/events";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { OrganizationSync } from "../domain/organization-sync";
@@ -32,7 +31,7 @@ export const organizationSyncPlugin = fp(
       stopResync = app.nats.onConnect(() => sync.resync("nats connected"));
       consumer = startConsumer({
         link: app.nats,
-        stream: ORGANIZATION_STREAM,
+        stream: ORGANIZATION_STREAM.name,
         // Ephemeral (no durable name): one consumer per instance, so each instance gets every event.
         start: "new",
         filterSubjects: [organizationSubjects()],
