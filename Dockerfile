@@ -43,6 +43,7 @@ ENV npm_config_nodedir=/usr/local \
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 COPY packages/db/package.json packages/db/
 COPY packages/db/scripts/ packages/db/scripts/
+COPY packages/domain/package.json packages/domain/
 COPY packages/events/package.json packages/events/
 COPY packages/service-kit/package.json packages/service-kit/
 COPY services/dashboard-auth/package.json services/dashboard-auth/

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import type autocannon from "autocannon";
 import { createDb, type Db } from "../../packages/db/src/client";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing";
-import { createOrganization } from "../../packages/service-kit/src/testing/factories";
+import { createOrganization } from "../../packages/domain/src/testing";
 import { createSigner } from "./deps";
 import { drive, formPost, jsonPost, type LoadSpec } from "./lib/load";
 import {

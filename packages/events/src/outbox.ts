@@ -1,5 +1,5 @@
 import type { Tx } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 import { assertValidEvent, type DomainEvent, subjectFor } from "./contracts";
 
 export interface AppendToOutboxOptions {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createDb, type Db } from "@ipaas/db";
 // Brings in the ProvidedContext declaration of `inject("databaseUrl")`.
 import type {} from "@ipaas/db/testing";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 import { inject } from "vitest";
 import type { DomainEvent, EventsLogger } from "../src/index";
 

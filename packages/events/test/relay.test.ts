@@ -1,4 +1,4 @@
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {

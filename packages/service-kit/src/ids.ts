@@ -3,30 +3,8 @@ import { randomFillSync } from "node:crypto";
 /** Crockford's base32, lower case: no i, l, o or u, and ASCII order matches numeric order. */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-/** Known id prefixes; one per kind of record so an id says what it names. */
-export type IdPrefix =
-  | "main"
-  | "bnk"
-  | "org"
-  | "usr"
-  | "rol"
-  | "scp"
-  | "mod"
-  | "perm"
-  | "cred"
-  | "ses"
-  | "rft"
-  | "totp"
-  | "rcv"
-  | "pwr"
-  | "key"
-  | "aud"
-  | "evt"
-  | "eu"
-  | "sub"
-  | "otp"
-  | "jti"
-  | "req";
+/** The prefixes of the ids this kit makes itself: signing keys, token ids and request ids. */
+export type KitIdPrefix = "key" | "jti" | "req";
 
 // Random bytes are drawn from the CSPRNG in blocks: one system call per 409 ids, not one per id.
 const POOL_SIZE = 4096;
@@ -49,7 +27,19 @@ function randomBlock(): Buffer {
  * 80 random bits, as 26 base32 characters (10 for the time, 16 for the randomness). Never sequential,
  * never guessable. Plain integer arithmetic: ids are made on hot paths (request ids, token ids).
  */
-export function newId(prefix: IdPrefix): string {
+export function newId(prefix: KitIdPrefix): string {
+  return makeId(prefix);
+}
+
+/**
+ * An id maker for a closed list of prefixes, one per kind of record, so an id says what it names and a
+ * typo in a prefix does not compile. The domain defines its list (see `@ipaas/domain`).
+ */
+export function idMaker<P extends string>(): (prefix: P) => string {
+  return makeId;
+}
+
+function makeId(prefix: string): string {
   let out = `${prefix}_`;
   // The time in 10 characters (50 bits, of which 48 are used), most significant first.
   let time = Date.now();

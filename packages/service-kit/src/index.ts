@@ -1,4 +1,3 @@
-export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
 export { bearerToken } from "./bearer";
 export {
   type BaseConfig,
@@ -10,7 +9,6 @@ export {
   loadConfig,
   type Resolved,
 } from "./config";
-export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
 export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
 export {
   CommonErrorCodes,
@@ -21,7 +19,7 @@ export {
   ProblemError,
   ProblemSchema,
 } from "./errors";
-export { type IdPrefix, newId } from "./ids";
+export { idMaker, type KitIdPrefix, newId } from "./ids";
 export { issuedBefore, waitPastCutoff } from "./keys/cutoff";
 export { type SigningKeysOptions, signingKeysPlugin } from "./keys/plugin";
 export { type LoadedKey, type SigningKeyPolicy, SigningKeyStore } from "./keys/signing-keys";

@@ -2,8 +2,9 @@
 // every kind the introspection mix uses, and dashboard users with TOTP set up.
 import { createHmac, randomBytes } from "node:crypto";
 import type { Db } from "../../../packages/db/src/client";
+import { newId } from "../../../packages/domain/src/ids";
 import { MasterKey } from "../../../packages/service-kit/src/crypto";
-import { newId } from "../../../packages/service-kit/src/ids";
+import { newId as newKitId } from "../../../packages/service-kit/src/ids";
 import { SigningKeyStore } from "../../../packages/service-kit/src/keys/signing-keys";
 import { ARGON2_OPTIONS, argon2, createSigner } from "../deps";
 
@@ -88,7 +89,7 @@ export async function expiredServiceToken(
     aud: claims.audience,
     iat: now - 7200,
     exp: now - 3600,
-    jti: newId("jti"),
+    jti: newKitId("jti"),
   });
 }
 

@@ -1,5 +1,7 @@
 // Shared by the api-auth tests: building the app, client authentication headers and token requests.
-import { buildTestApp, createOrganization, type LogCapture, testConfig, waitFor } from "@ipaas/service-kit/testing";
+
+import { createOrganization } from "@ipaas/domain/testing";
+import { buildTestApp, type LogCapture, testConfig, waitFor } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import fp from "fastify-plugin";
 import apiAuth, { SERVICE } from "../src/app";

@@ -7,8 +7,8 @@
 // no api-auth instance of this file would ever see it, and this file's relay would publish theirs here.
 // A private nats-server lets a test stop NATS without disturbing other files.
 import { createTestDatabase, type TestDatabase } from "@ipaas/db/testing";
+import { newId } from "@ipaas/domain";
 import { appendToOutbox, type DomainEvent } from "@ipaas/events";
-import { newId } from "@ipaas/service-kit";
 import { NatsServerProcess, waitFor } from "@ipaas/service-kit/testing";
 import { buildDashboard } from "dashboard-auth/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";

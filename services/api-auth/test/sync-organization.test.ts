@@ -1,6 +1,6 @@
+import { newId } from "@ipaas/domain";
 // Organization changes made in the dashboard (scopes, suspension, deletion) reaching two api-auth
 // instances through the outbox and JetStream; duplicates, out-of-order and poison messages.
-import { newId } from "@ipaas/service-kit";
 import { as, organizationAdmin, platformOwner } from "dashboard-auth/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";

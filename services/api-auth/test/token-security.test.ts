@@ -1,7 +1,7 @@
 // The token endpoint against a hostile or careless caller: encodings, enumeration, unusable
 // organizations, secret rotation and what reaches the logs; introspection of tokens with impossible times.
 
-import { hashClientSecret } from "@ipaas/service-kit";
+import { hashClientSecret } from "@ipaas/domain";
 import { LogCapture } from "@ipaas/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { SignJWT } from "jose";

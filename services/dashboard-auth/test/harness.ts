@@ -2,7 +2,7 @@
 // independent TOTP generator, and factories that go through the HTTP API like a dashboard would.
 import { createHmac } from "node:crypto";
 import { createTestDatabase } from "@ipaas/db/testing";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SMTPServer } from "smtp-server";

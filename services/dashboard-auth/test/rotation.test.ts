@@ -1,4 +1,4 @@
-import { clientSecretMatches } from "@ipaas/service-kit";
+import { clientSecretMatches } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { as, buildDashboard, grant, memberOf, organizationAdmin, platformOwner } from "./harness";

@@ -1,3 +1,2 @@
-export * from "./factories";
 export * from "./foundation-suite";
 export * from "./harness";

@@ -1,5 +1,6 @@
 import type { Db } from "@ipaas/db";
-import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff, writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
+import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
 import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
 

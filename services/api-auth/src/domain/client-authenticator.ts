@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "@ipaas/db";
-import { writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
 import type { FastifyBaseLogger } from "fastify";
 import type { PresentedClient } from "./client-credentials";
 import { type ClientRecord, organizationInGoodStanding, secretAccepted } from "./clients";

@@ -1,4 +1,4 @@
-import { clientSecretMatches } from "@ipaas/service-kit";
+import { clientSecretMatches } from "@ipaas/domain";
 
 /**
  * What api-auth knows about an organization's client: its credential and the organization's state, read

@@ -1,4 +1,4 @@
-import { requestOrigin, writeAudit } from "@ipaas/service-kit";
+import { requestOrigin, writeAudit } from "@ipaas/domain";
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { fail } from "../errors";

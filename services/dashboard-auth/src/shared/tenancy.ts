@@ -1,5 +1,5 @@
 import type { DbOrTx, TenantKind } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 import { insertRoles } from "./tenants.repository";
 
 /**

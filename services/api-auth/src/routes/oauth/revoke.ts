@@ -1,4 +1,4 @@
-import { requestOrigin } from "@ipaas/service-kit";
+import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
 import type { RequestOf, revocationRoute } from "../../schemas/oauth";

@@ -1,4 +1,4 @@
-import { requestOrigin } from "@ipaas/service-kit";
+import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
 import { classifyGrant } from "../../domain/grant-types";

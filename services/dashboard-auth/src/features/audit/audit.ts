@@ -1,5 +1,5 @@
 import type { AuditEventModel, DbOrTx, Prisma } from "@ipaas/db";
-import { writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
 import { type Actor, reachableTenant, type TenantRef } from "../../access/access";
 import type { Origin } from "../sessions/sessions";
 import { findAuditEvents } from "./repository";

@@ -1,5 +1,6 @@
 import type { Db, TenantModel as Tenant, TenantStatus } from "@ipaas/db";
-import { newId, randomToken } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
+import { randomToken } from "@ipaas/service-kit";
 import { type Actor, isPlatformOwner } from "../../access/access";
 import { emailTaken, fail, invalidField } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";

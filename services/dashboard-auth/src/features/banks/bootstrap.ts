@@ -1,5 +1,6 @@
 import type { Db, DbOrTx } from "@ipaas/db";
-import { newId, randomToken, writeAudit } from "@ipaas/service-kit";
+import { newId, writeAudit } from "@ipaas/domain";
+import { randomToken } from "@ipaas/service-kit";
 import { createSystemRoles } from "../../shared/tenancy";
 import { findMainTenant, insertTenant } from "../../shared/tenants.repository";
 import type { Passwords } from "../passwords/passwords";

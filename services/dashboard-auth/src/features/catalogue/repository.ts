@@ -1,5 +1,5 @@
 import type { DbOrTx } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 
 export function listTenantRoles(db: DbOrTx, tenantId: string) {
   return db.role.findMany({ where: { tenantId, deletedAt: null }, orderBy: [{ rank: "asc" }, { createdAt: "asc" }] });

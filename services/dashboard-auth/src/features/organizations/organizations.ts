@@ -1,6 +1,6 @@
 import type { Db, TenantStatus, Tx } from "@ipaas/db";
+import { newClientSecret } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
-import { newClientSecret } from "@ipaas/service-kit";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
 import { fail, invalidField } from "../../errors";
 import { organizationTypeLabel, statusLabel } from "../../shared/tenancy";

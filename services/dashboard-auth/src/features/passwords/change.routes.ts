@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { requestOrigin } from "@ipaas/service-kit";
+import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";

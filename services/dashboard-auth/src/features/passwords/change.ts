@@ -1,5 +1,5 @@
 import type { Db } from "@ipaas/db";
-import { writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
 import { fail, invalidField } from "../../errors";
 import type { Origin, Principal, Sessions } from "../sessions/sessions";
 import type { Passwords } from "./passwords";

@@ -1,5 +1,6 @@
 import type { DbOrTx } from "@ipaas/db";
-import { newId, sha256Hex } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
+import { sha256Hex } from "@ipaas/service-kit";
 
 /** The user whose password is being checked or changed. */
 export function findUserById(db: DbOrTx, id: string) {

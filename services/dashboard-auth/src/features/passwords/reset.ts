@@ -1,5 +1,6 @@
 import type { Db } from "@ipaas/db";
-import { randomToken, writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
+import { randomToken } from "@ipaas/service-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";

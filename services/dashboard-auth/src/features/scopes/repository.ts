@@ -1,5 +1,5 @@
 import { type DbOrTx, Prisma } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 
 export function listScopes(db: DbOrTx) {
   return db.scope.findMany({ orderBy: { name: "asc" } });

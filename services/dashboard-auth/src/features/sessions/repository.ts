@@ -1,5 +1,6 @@
 import type { DbOrTx, Prisma } from "@ipaas/db";
-import { newId, sha256Hex } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
+import { sha256Hex } from "@ipaas/service-kit";
 import { ACTOR_INCLUDE } from "../../access/access";
 
 /** Whether the user completed a sign-in from `ip` since `since` (a familiar address). */

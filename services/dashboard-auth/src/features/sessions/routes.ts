@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { requestOrigin, writeAudit } from "@ipaas/service-kit";
+import { requestOrigin, writeAudit } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { principalOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";

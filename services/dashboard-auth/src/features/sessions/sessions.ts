@@ -1,13 +1,6 @@
 import type { Db, DbOrTx } from "@ipaas/db";
-import {
-  InvalidTokenError,
-  issuedBefore,
-  newId,
-  randomToken,
-  type TokenService,
-  waitPastCutoff,
-  writeAudit,
-} from "@ipaas/service-kit";
+import { newId, writeAudit } from "@ipaas/domain";
+import { InvalidTokenError, issuedBefore, randomToken, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
 import { type Actor, actorFrom } from "../../access/access";
 import type { DashboardConfig } from "../../config";
 import { fail } from "../../errors";

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { TenantKind } from "@ipaas/db";
-import { requestOrigin } from "@ipaas/service-kit";
+import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import Type from "typebox";
 import { authRateLimit } from "../../plugins/rate-limit";

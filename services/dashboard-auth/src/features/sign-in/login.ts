@@ -1,5 +1,6 @@
 import type { Db, TenantKind } from "@ipaas/db";
-import { type AuditEntry, type TokenService, writeAudit } from "@ipaas/service-kit";
+import { type AuditEntry, writeAudit } from "@ipaas/domain";
+import type { TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import type { Passwords } from "../passwords/passwords";
 import { findSignInUser, signedInFrom } from "../sessions/repository";

@@ -1,5 +1,5 @@
 import type { Db, TenantModel as Tenant, Tx } from "@ipaas/db";
-import { newClientCredentials, newId, writeAudit } from "@ipaas/service-kit";
+import { newClientCredentials, newId, writeAudit } from "@ipaas/domain";
 import type { FastifyBaseLogger } from "fastify";
 import { fail, invalidField } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";

@@ -1,5 +1,6 @@
 import type { Db } from "@ipaas/db";
-import { InvalidTokenError, type TokenService, writeAudit } from "@ipaas/service-kit";
+import { writeAudit } from "@ipaas/domain";
+import { InvalidTokenError, type TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import { findUserOrNull } from "../passwords/repository";
 import { isActiveUser, type Origin } from "../sessions/sessions";

@@ -1,5 +1,5 @@
 import type { DbOrTx } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 
 export function findEnrolment(db: DbOrTx, userId: string) {
   return db.totpEnrolment.findUnique({ where: { userId } });

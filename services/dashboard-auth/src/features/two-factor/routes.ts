@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { bearerToken, requestOrigin } from "@ipaas/service-kit";
+import { requestOrigin } from "@ipaas/domain";
+import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { problems } from "../../shared/schemas";

@@ -1,5 +1,5 @@
 import type { DbOrTx, Prisma, UserStatus } from "@ipaas/db";
-import { newId } from "@ipaas/service-kit";
+import { newId } from "@ipaas/domain";
 
 const userInclude = {
   role: true,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { digestsEqual, randomToken, sha256Hex } from "./crypto";
+import { digestsEqual, randomToken, sha256Hex } from "@ipaas/service-kit";
 
 /**
  * Organization client credentials. The key is a public identifier (a UUID, as the seed contract shows);

@@ -1,0 +1,3 @@
+export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
+export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
+export { type IdPrefix, newId } from "./ids";
