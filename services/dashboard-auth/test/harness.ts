@@ -186,14 +186,24 @@ export interface EnrolledUser {
 /** Registers an organization and takes its Super Admin through TOTP set-up. */
 export async function enrolledUser(app: FastifyInstance): Promise<EnrolledUser> {
   const org = await registerOrganization(app);
-  const first = await post(app, "/v1/auth/login", { email: org.email, password: PASSWORD });
-  const { setupToken } = first.json() as { setupToken: string };
-  const setup = await post(app, "/v1/auth/2fa/setup", undefined, setupToken);
-  const { secret } = setup.json() as { secret: string };
+  return { ...(await enrol(app, org.email)), userId: org.userId };
+}
+
+/** Takes a user (password known) through the first login and TOTP set-up, as the dashboard does. */
+async function enrol(
+  app: FastifyInstance,
+  userEmail: string,
+  password = PASSWORD,
+  loginPath = "/v1/auth/login",
+): Promise<EnrolledUser> {
+  const first = await post(app, loginPath, { email: userEmail, password });
+  const { setupToken } = first.json() as { setupToken?: string };
+  if (!setupToken) throw new Error(`expected a set-up token: ${first.body}`);
+  const { secret } = (await post(app, "/v1/auth/2fa/setup", undefined, setupToken)).json() as { secret: string };
   const verified = await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
   if (verified.statusCode !== 200) throw new Error(`2fa verify failed: ${verified.body}`);
   const { recoveryCodes } = verified.json() as { recoveryCodes: string[] };
-  return { email: org.email, password: PASSWORD, userId: org.userId, secret, recoveryCodes };
+  return { email: userEmail, password, userId: "", secret, recoveryCodes, loginPath };
 }
 
 /** Takes an existing user (password known) through TOTP set-up and logs them in. */
@@ -203,13 +213,7 @@ export async function enrolAndLogin(
   password = PASSWORD,
   loginPath = "/v1/auth/login",
 ) {
-  const first = await post(app, loginPath, { email: userEmail, password });
-  const { setupToken } = first.json() as { setupToken?: string };
-  if (!setupToken) throw new Error(`expected a set-up token: ${first.body}`);
-  const { secret } = (await post(app, "/v1/auth/2fa/setup", undefined, setupToken)).json() as { secret: string };
-  const verified = await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
-  const { recoveryCodes } = verified.json() as { recoveryCodes: string[] };
-  const user: EnrolledUser = { email: userEmail, password, userId: "", secret, recoveryCodes, loginPath };
+  const user = await enrol(app, userEmail, password, loginPath);
   const session = await loginAs(app, user);
   return { ...session, user };
 }
@@ -248,16 +252,8 @@ export async function organizationAdmin(app: FastifyInstance, overrides: Record<
 
 export async function bankAdmin(app: FastifyInstance) {
   const bank = await registerBank(app);
-  const first = await post(app, "/v1/auth/banks/login", { email: bank.email, password: PASSWORD });
-  const { setupToken } = first.json() as { setupToken: string };
-  const { secret } = (await post(app, "/v1/auth/2fa/setup", undefined, setupToken)).json() as { secret: string };
-  await post(app, "/v1/auth/2fa/verify", { code: totp(secret) }, setupToken);
-  const res = await post(app, "/v1/auth/banks/login", {
-    email: bank.email,
-    password: PASSWORD,
-    code: totp(secret, Date.now() + 30_000),
-  });
-  return { token: (res.json() as { token: string }).token, bank };
+  const { token } = await enrolAndLogin(app, bank.email, PASSWORD, "/v1/auth/banks/login");
+  return { token, bank };
 }
 
 export type Grant = {
