@@ -2,8 +2,9 @@ import type { FastifyInstance, onRequestAsyncHookHandler, onRouteHookHandler } f
 import type { Action } from "./access";
 
 /**
- * What a route asks of its caller: a signed-in dashboard user, whoever it is (routes about the caller themselves), or a
- * permission, `action` on `module`, checked against the caller's current grants on every request.
+ * What a route asks of its caller: a signed-in dashboard user, whoever it is (routes about the caller
+ * themselves), or a permission, `action` on `module`, checked against the caller's current grants on
+ * every request.
  */
 export type RouteAccess = "signed-in" | { module: string; action: Action };
 
