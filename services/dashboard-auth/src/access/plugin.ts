@@ -17,7 +17,7 @@ export const accessPlugin = fp(
       return async function authorize(request: FastifyRequest) {
         // The actor is read with the session on every request, not taken from the token: a revocation
         // applies to the very next request.
-        await app.authenticate(request);
+        await app.authenticateActor(request);
         const actor = actorOf(request);
         if (!can(actor, module, action)) {
           await writeAudit(

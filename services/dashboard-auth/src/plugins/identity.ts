@@ -26,8 +26,10 @@ declare module "fastify" {
     registration: Registration;
     passwordReset: PasswordReset;
     passwordChange: PasswordChange;
-    /** Hook: requires a valid dashboard access token and sets `request.principal` and `request.actor`. */
+    /** Hook: requires a valid dashboard access token and sets `request.principal`. */
     authenticate: (request: FastifyRequest) => Promise<void>;
+    /** `authenticate`, and also sets `request.actor` (tenant, rank and grants) for a permission check. */
+    authenticateActor: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -69,10 +71,16 @@ export const identityPlugin = fp(
     app.addHook("onSend", async (request, reply) => {
       if (request.principal && !reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
     });
-    app.decorate("authenticate", async (request: FastifyRequest) => {
+    const accessToken = (request: FastifyRequest) => {
       const token = bearerToken(request);
       if (!token) throw fail("INVALID_TOKEN", "send the access token as `Authorization: Bearer <token>`");
-      const { principal, actor } = await sessions.authenticate(token);
+      return token;
+    };
+    app.decorate("authenticate", async (request: FastifyRequest) => {
+      request.principal = await sessions.authenticate(accessToken(request));
+    });
+    app.decorate("authenticateActor", async (request: FastifyRequest) => {
+      const { principal, actor } = await sessions.authenticateActor(accessToken(request));
       request.principal = principal;
       request.actor = actor;
     });

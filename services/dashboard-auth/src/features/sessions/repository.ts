@@ -58,6 +58,11 @@ export async function claimRefreshToken(db: DbOrTx, id: string, at: Date): Promi
   return marked.count === 1;
 }
 
+/** A session with its user and tenant, or null. */
+export function findSessionWithUser(db: DbOrTx, id: string) {
+  return db.session.findUnique({ where: { id }, include: { user: { include: { tenant: true } } } });
+}
+
 /** A session with its user as an Actor is built from, or null. */
 export function findSessionWithActor(db: DbOrTx, id: string) {
   return db.session.findUnique({ where: { id }, include: { user: { include: ACTOR_INCLUDE } } });
