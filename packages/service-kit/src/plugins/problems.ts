@@ -15,7 +15,7 @@ declare module "fastify" {
 const ERRORS_DOCUMENT = fileURLToPath(new URL("../../../../docs/errors.md", import.meta.url));
 
 /** `INVALID_TOKEN` → `<docs>#invalid_token`: the code's section of the errors document. */
-export function problemType(docsUrl: string, code: string): string {
+function problemType(docsUrl: string, code: string): string {
   return `${docsUrl}#${code.toLowerCase()}`;
 }
 

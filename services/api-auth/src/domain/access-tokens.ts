@@ -5,7 +5,7 @@ import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
 
 /** The JOSE `typ` of partner access tokens (RFC 9068 §2.1). */
-export const ACCESS_TOKEN_TYPE = "at+jwt";
+const ACCESS_TOKEN_TYPE = "at+jwt";
 /** Anything longer is not one of our tokens; it is refused without being parsed. */
 const MAX_TOKEN_LENGTH = 8192;
 

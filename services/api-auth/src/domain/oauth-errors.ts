@@ -25,7 +25,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
 };
 
 /** The realm named in `WWW-Authenticate` on every 401 from the OAuth endpoints. */
-export const BASIC_CHALLENGE = 'Basic realm="api-auth", charset="UTF-8"';
+const BASIC_CHALLENGE = 'Basic realm="api-auth", charset="UTF-8"';
 
 /** RFC 6749 §5.2 limits error_description to %x20-21 / %x23-5B / %x5D-7E; anything else is replaced. */
 function safeDescription(text: string): string {

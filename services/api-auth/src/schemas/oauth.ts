@@ -16,7 +16,7 @@ import Type, { type Static } from "typebox";
 const FORM_AND_JSON = ["application/x-www-form-urlencoded", "application/json"];
 
 /** RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3): how every OAuth endpoint reports an error. */
-export const OAuthErrorBody = Type.Object(
+const OAuthErrorBody = Type.Object(
   {
     error: Type.String({
       description:
@@ -41,7 +41,7 @@ const ClientCredentialFields = {
   ),
 };
 
-export const TokenRequestBody = Type.Object(
+const TokenRequestBody = Type.Object(
   {
     grant_type: Type.Optional(
       Type.String({ description: "client_credentials (required in the form; the seed's JSON may omit it)" }),
@@ -70,7 +70,7 @@ export const TokenResponse = Type.Object({
 });
 export type TokenResponse = Static<typeof TokenResponse>;
 
-export const IntrospectionRequestBody = Type.Object({
+const IntrospectionRequestBody = Type.Object({
   token: Type.String({ description: "The access token to introspect" }),
   token_type_hint: Type.Optional(Type.String({ description: "Accepted and ignored: there is one kind of token" })),
   ...ClientCredentialFields,
@@ -93,7 +93,7 @@ export const IntrospectionResponse = Type.Object(
 );
 export type IntrospectionResponse = Static<typeof IntrospectionResponse>;
 
-export const RevocationRequestBody = Type.Object({
+const RevocationRequestBody = Type.Object({
   token: Type.String({ description: "The access token to revoke" }),
   token_type_hint: Type.Optional(Type.String({ description: "Accepted and ignored: there is one kind of token" })),
   ...ClientCredentialFields,

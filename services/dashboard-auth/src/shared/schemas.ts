@@ -1,7 +1,7 @@
 import Type from "typebox";
 import { MAX_PASSWORD_LENGTH } from "../features/passwords/policy";
 
-export const Problem = Type.Ref("Problem");
+const Problem = Type.Ref("Problem");
 
 /** Problem responses a route can give, for the OpenAPI document. */
 export function problems(...statuses: number[]) {

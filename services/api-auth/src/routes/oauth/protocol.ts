@@ -31,7 +31,7 @@ export function toOAuthError(error: FastifyError | Error): OAuthError {
   return new OAuthError("server_error", "the request could not be handled");
 }
 
-export function sendOAuthError(reply: FastifyReply, error: OAuthError) {
+function sendOAuthError(reply: FastifyReply, error: OAuthError) {
   return reply.status(error.status).headers(error.headers).type("application/json; charset=utf-8").send(error.body);
 }
 

@@ -46,7 +46,7 @@ export function moduleView(module: { id: string; name: string; slug: string; cre
 }
 
 /** "Settlement Reports" → "settlement-reports": what permissions name. It never changes after creation. */
-export function slugOf(name: string): string {
+function slugOf(name: string): string {
   return name
     .trim()
     .toLowerCase()

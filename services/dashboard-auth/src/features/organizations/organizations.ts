@@ -176,7 +176,7 @@ export interface RotationOptions {
  * rotations racing each other serialize on the row and end with distinct versions; the event that tells
  * api-auth is written to the outbox in the same transaction.
  */
-export async function rotateCredential(
+async function rotateCredential(
   db: Db,
   actor: Actor,
   org: { id: string },

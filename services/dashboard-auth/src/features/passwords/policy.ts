@@ -2,7 +2,7 @@ import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as english from "@zxcvbn-ts/language-en";
 
-export const MIN_PASSWORD_LENGTH = 8;
+const MIN_PASSWORD_LENGTH = 8;
 /** Generous on purpose (passphrases, password managers); only a bound against abuse of the hash. */
 export const MAX_PASSWORD_LENGTH = 256;
 /** From this length on, only the blocklist applies (NIST SP 800-63B-4 §3.1.1.2: 15 for single factor). */

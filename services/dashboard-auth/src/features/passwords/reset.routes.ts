@@ -5,7 +5,7 @@ import { authRateLimit } from "../../plugins/rate-limit";
 import { Message, problems } from "../../shared/schemas";
 import { ForgotPasswordBody, ResetPasswordBody } from "./schemas";
 
-export const FORGOT_PASSWORD_ANSWER = {
+const FORGOT_PASSWORD_ANSWER = {
   message: "If an account exists for this email, a link to reset its password has been sent.",
 };
 

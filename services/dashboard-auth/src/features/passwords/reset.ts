@@ -9,7 +9,7 @@ import type { AttemptGates } from "../sign-in/attempt-gates";
 import type { Passwords } from "./passwords";
 import { claimResetToken, findResetToken, findUserByEmail, insertResetToken, setPasswordHash } from "./repository";
 
-export const RESET_TOKEN_TTL_MS = 30 * 60_000;
+const RESET_TOKEN_TTL_MS = 30 * 60_000;
 
 /** Creates a single-use reset token and returns it; only its hash is stored. */
 export async function createResetToken(db: Db, userId: string, ttlMs = RESET_TOKEN_TTL_MS): Promise<string> {

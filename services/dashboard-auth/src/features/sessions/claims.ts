@@ -33,7 +33,7 @@ export interface UserClaims {
  * A user's permissions: the tenant's first user holds every module with every action; anyone else
  * holds exactly their rows.
  */
-export async function permissionsOf(db: DbOrTx, user: { id: string; head: boolean }): Promise<PermissionView[]> {
+async function permissionsOf(db: DbOrTx, user: { id: string; head: boolean }): Promise<PermissionView[]> {
   if (user.head) {
     const modules = await liveModulesBySlug(db);
     return modules.map((m) => ({

@@ -18,7 +18,7 @@ import {
 } from "./repository";
 
 /** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
-export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
+const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
 
 export interface Origin {
   ip: string | null;

@@ -2,7 +2,7 @@ import Type from "typebox";
 import { Id, Timestamp } from "../../shared/schemas";
 import { MAX_PASSWORD_LENGTH } from "../passwords/policy";
 
-export const Permission = Type.Object(
+const Permission = Type.Object(
   {
     slug: Type.String({ minLength: 1, maxLength: 64 }),
     allow_read: Type.Boolean(),

@@ -39,7 +39,7 @@ export interface PermissionInput {
 }
 
 /** A user's permissions as the seed lists them; the tenant's first user holds every module in full. */
-export function permissionViews(user: UserRow, allModules: Array<{ slug: string }> = []): PermissionInput[] {
+function permissionViews(user: UserRow, allModules: Array<{ slug: string }> = []): PermissionInput[] {
   if (user.head) {
     return allModules
       .map((m) => ({ slug: m.slug, allow_read: true, allow_create: true, allow_update: true, allow_delete: true }))
@@ -57,7 +57,7 @@ export function permissionViews(user: UserRow, allModules: Array<{ slug: string 
 }
 
 /** The seed's user fields. */
-export function userView(user: UserRow, allModules: Array<{ slug: string }> = []) {
+function userView(user: UserRow, allModules: Array<{ slug: string }> = []) {
   const permissions = permissionViews(user, allModules);
   return {
     user_id: user.id,
