@@ -1,9 +1,11 @@
 import { createHmac, createPrivateKey, generateKeyPairSync, sign as signEd25519 } from "node:crypto";
 import { createDb, type Db } from "@ipaas/db";
+import Fastify, { type FastifyInstance } from "fastify";
 import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MasterKey } from "../src/crypto";
 import { newId } from "../src/ids";
+import { bearerAuthenticator } from "../src/keys/bearer-auth";
 import { SigningKeyStore } from "../src/keys/signing-keys";
 import { InvalidTokenError, MAX_CLOCK_SKEW_SECONDS, TokenService } from "../src/keys/tokens";
 
@@ -90,6 +92,25 @@ describe("signing keys and tokens", () => {
     expect(keys.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
   });
 
+  it("authenticates requests with tokens of every published key, looked up by kid", async () => {
+    const keys = store();
+    await keys.init();
+    const tokens = new TokenService(keys, ISSUER);
+    const app = await requestAuthenticatingApp(tokens);
+    const before = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 });
+    await keys.rotate(0);
+    const after = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 });
+    for (const t of [before, after]) {
+      const res = await app.inject({ url: "/", headers: { authorization: `Bearer ${t.token}` } });
+      expect(res.json()).toEqual({ reason: "accepted", jti: t.jti });
+    }
+    expect((await app.inject({ url: "/" })).json()).toEqual({ reason: "no bearer token" });
+    expect((await app.inject({ url: "/", headers: { authorization: "Basic abc" } })).json()).toEqual({
+      reason: "no bearer token",
+    });
+    await app.close();
+  });
+
   it("keeps tokens signed before a rotation verifiable through it", async () => {
     const keys = store();
     await keys.init();
@@ -109,26 +130,37 @@ describe("signing keys and tokens", () => {
     expect(kids[0]).not.toBe(kids[1]);
   });
 
-  describe("refuses forged and misdirected tokens", () => {
+  // Tokens in a body go through TokenService.verify, a request's Bearer token through @fastify/jwt: both
+  // must refuse the same tokens for the same reasons.
+  describe.each(["in a body", "in the Authorization header"])("refuses forged and misdirected tokens %s", (path) => {
     let keys: SigningKeyStore;
     let tokens: TokenService;
     let kid: string;
     const accept = { typ: ["at+jwt"], audience: "api" } as const;
+    let app: FastifyInstance;
     beforeAll(async () => {
       keys = store();
       await keys.init();
       tokens = new TokenService(keys, ISSUER);
       kid = keys.signingKey().kid;
+      app = await requestAuthenticatingApp(tokens);
     });
+    afterAll(() => app.close());
 
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
     const claims = () => {
       const iat = Math.floor(Date.now() / 1000);
       return { iss: ISSUER, sub: "s", aud: "api", iat, exp: iat + 60, jti: "jti_x" };
     };
-    const reason = async (token: string, options: { typ: readonly string[]; audience: string } = accept) => {
+    // @fastify/jwt folds a bad signature, like a malformed token, into one "invalid" error.
+    const badSignature = path === "in a body" ? "bad signature" : "invalid";
+    const reason = async (token: string) => {
+      if (path !== "in a body") {
+        const res = await app.inject({ url: "/", headers: { authorization: `Bearer ${token}` } });
+        return res.json().reason as string;
+      }
       try {
-        await tokens.verify(token, options);
+        await tokens.verify(token, accept);
         return "accepted";
       } catch (error) {
         expect(error).toBeInstanceOf(InvalidTokenError);
@@ -143,7 +175,7 @@ describe("signing keys and tokens", () => {
       const good = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "s", ttlSeconds: 60 }).token;
       const [h, p] = good.split(".");
       expect(await reason(`${h}.${p}.`)).not.toBe("accepted");
-      expect(await reason(`${h}.${b64({ ...claims(), sub: "admin" })}.${good.split(".")[2]}`)).toBe("bad signature");
+      expect(await reason(`${h}.${b64({ ...claims(), sub: "admin" })}.${good.split(".")[2]}`)).toBe(badSignature);
     });
 
     it("HS256 signed with the public key (algorithm confusion)", async () => {
@@ -168,7 +200,7 @@ describe("signing keys and tokens", () => {
       const signedByStranger = await new SignJWT(claims())
         .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid })
         .sign(createPrivateKey(attacker.privateKey.export({ type: "pkcs8", format: "pem" })));
-      expect(await reason(signedByStranger)).toBe("bad signature");
+      expect(await reason(signedByStranger)).toBe(badSignature);
     });
 
     it("kid values that try path traversal or SQL", async () => {
@@ -199,7 +231,7 @@ describe("signing keys and tokens", () => {
         .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: signing.kid })
         .sign(signing.privateKey);
       expect(await reason(future)).toBe("not yet valid");
-      expect(await reason("not.a.jwt")).toBe("malformed");
+      expect(await reason("not.a.jwt")).toBe(path === "in a body" ? "malformed" : "invalid");
     });
 
     // Regression: a token signed with the service's key was accepted with any iat and any lifetime, so one
@@ -247,3 +279,21 @@ describe("signing keys and tokens", () => {
     });
   });
 });
+
+/** An app with one route that authenticates its caller's `at+jwt` for audience `api` and says the outcome. */
+async function requestAuthenticatingApp(tokens: TokenService): Promise<FastifyInstance> {
+  const app = Fastify();
+  app.decorate("tokens", tokens);
+  const authenticate = await bearerAuthenticator(app, "test", { typ: ["at+jwt"], audience: "api" });
+  app.get("/", async (request) => {
+    try {
+      const claims = await authenticate(request);
+      return { reason: "accepted", jti: claims.jti };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { reason: error.reason };
+      throw error;
+    }
+  });
+  await app.ready();
+  return app;
+}

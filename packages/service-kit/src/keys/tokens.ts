@@ -52,7 +52,7 @@ const FAILURE_REASONS: Record<string, string> = {
   FAST_JWT_INACTIVE: "not yet valid",
   FAST_JWT_INVALID_SIGNATURE: "bad signature",
   FAST_JWT_MISSING_SIGNATURE: "bad signature",
-  FAST_JWT_INVALID_CLAIM_VALUE: "wrong issuer",
+  FAST_JWT_INVALID_CLAIM_VALUE: "wrong issuer or audience",
   FAST_JWT_MISSING_REQUIRED_CLAIM: "missing claim",
   FAST_JWT_MALFORMED: "malformed",
 };
@@ -66,6 +66,17 @@ export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 type Signer = (payload: Record<string, unknown>) => string;
 type Verifier = (token: string) => { header: Record<string, unknown>; payload: Claims };
+/** A token split and parsed, nothing verified yet. */
+export interface DecodedToken {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+/** The reason a verifier's error stands for, for logs and the problem's detail. */
+export function failureReason(error: unknown): string {
+  if (error instanceof InvalidTokenError) return error.reason;
+  return FAILURE_REASONS[(error as { code?: string }).code ?? ""] ?? "invalid";
+}
 
 /**
  * Signs and verifies this service's EdDSA JWTs. One signer and one verifier are built per key id and
@@ -77,7 +88,7 @@ type Verifier = (token: string) => { header: Record<string, unknown>; payload: C
 export class TokenService {
   readonly #signers = new Map<string, Signer>();
   readonly #verifiers = new Map<string, Verifier>();
-  readonly #decodeHeader = createDecoder({ complete: true, checkTyp: undefined });
+  readonly #decode = createDecoder({ complete: true });
 
   constructor(
     private readonly keys: SigningKeyStore,
@@ -122,52 +133,69 @@ export class TokenService {
 
   /**
    * Verifies signature, issuer, expiry, kind, audience, that `iat` is not in the future and that the
-   * lifetime is one this service gives; throws InvalidTokenError with the reason.
+   * lifetime is one this service gives; throws InvalidTokenError with the reason. For tokens that arrive in
+   * a body; a request's own `Authorization` header goes through `bearerAuthenticator`, which applies the
+   * same `publicKeyFor` and `verifierOptions`.
    */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedToken> {
-    let header: Record<string, unknown>;
+    let decoded: DecodedToken;
     try {
-      header = (this.#decodeHeader(token) as { header: Record<string, unknown> }).header;
+      decoded = this.#decode(token) as DecodedToken;
     } catch {
       throw new InvalidTokenError("malformed");
     }
-    if (header.alg !== "EdDSA") throw new InvalidTokenError("algorithm not allowed");
-    if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new InvalidTokenError("header not allowed");
-    const kid = header.kid;
-    if (typeof kid !== "string") throw new InvalidTokenError("no key id");
-    const typ = header.typ;
-    if (typeof typ !== "string" || !options.typ.includes(typ)) throw new InvalidTokenError("wrong token type");
-    const key = await this.keys.verificationKey(kid);
-    if (!key) throw new InvalidTokenError("unknown key");
-
-    let verifier = this.#verifiers.get(kid);
+    const publicKeyPem = await this.publicKeyFor(decoded, options);
+    const verifierId = `${decoded.header.kid}\n${options.audience}`;
+    let verifier = this.#verifiers.get(verifierId);
     if (!verifier) {
-      verifier = createVerifier({
-        key: key.publicKeyPem,
-        algorithms: ["EdDSA"],
-        allowedIss: this.issuer,
-        requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
-        complete: true,
-        cache: false,
-      }) as unknown as Verifier;
-      this.#verifiers.set(kid, verifier);
+      verifier = createVerifier({ ...this.verifierOptions(options), key: publicKeyPem, complete: true }) as Verifier;
+      this.#verifiers.set(verifierId, verifier);
     }
     let payload: Claims;
     try {
       payload = verifier(token).payload;
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "";
-      throw new InvalidTokenError(FAILURE_REASONS[code] ?? "invalid");
+      throw new InvalidTokenError(failureReason(error));
     }
+    return { claims: payload, typ: decoded.header.typ as string, kid: decoded.header.kid as string };
+  }
+
+  /**
+   * The checks that need no signature, then the public key of the token's `kid`. A token that fails any of
+   * them is refused before a signature is checked; one that passes still has its signature, issuer,
+   * audience and expiry verified with the returned key.
+   */
+  async publicKeyFor({ header, payload }: DecodedToken, options: VerifyOptions): Promise<string> {
+    if (header.alg !== "EdDSA") throw new InvalidTokenError("algorithm not allowed");
+    if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new InvalidTokenError("header not allowed");
+    const { kid, typ } = header;
+    if (typeof kid !== "string") throw new InvalidTokenError("no key id");
+    if (typeof typ !== "string" || !options.typ.includes(typ)) throw new InvalidTokenError("wrong token type");
+    if (payload.iss !== this.issuer) throw new InvalidTokenError("wrong issuer");
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!audiences.includes(options.audience)) throw new InvalidTokenError("wrong audience");
     this.#checkLifetime(payload);
-    return { claims: payload, typ, kid };
+    const key = await this.keys.verificationKey(kid);
+    if (!key) throw new InvalidTokenError("unknown key");
+    return key.publicKeyPem;
+  }
+
+  /** What a verifier of tokens of this kind checks once it holds the key. */
+  verifierOptions(options: VerifyOptions) {
+    return {
+      algorithms: ["EdDSA" as const],
+      allowedIss: this.issuer,
+      allowedAud: options.audience,
+      requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
+      cache: false,
+    };
   }
 
   /** The verifier checks `exp` and `nbf`, not `iat`: a token must also be issued by now and live no longer than ours. */
-  #checkLifetime({ iat, exp }: Claims): void {
-    if (!Number.isFinite(iat) || !Number.isFinite(exp)) throw new InvalidTokenError("malformed");
+  #checkLifetime({ iat, exp }: Record<string, unknown>): void {
+    if (typeof iat !== "number" || typeof exp !== "number" || !Number.isFinite(iat) || !Number.isFinite(exp)) {
+      throw new InvalidTokenError("malformed");
+    }
     if (iat > this.clock() / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new InvalidTokenError("issued in the future");
     if (exp - iat > this.keys.maxTokenTtlSeconds) throw new InvalidTokenError("lifetime too long");
   }

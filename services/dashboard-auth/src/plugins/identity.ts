@@ -1,4 +1,4 @@
-import { bearerToken } from "@ipaas/service-kit";
+import { type BearerAuthenticator, bearerAuthenticator, InvalidTokenError } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Actor } from "../access/access";
@@ -6,10 +6,10 @@ import type { DashboardConfig } from "../config";
 import { fail } from "../errors";
 import { PasswordChange } from "../features/passwords/change";
 import { PasswordReset } from "../features/passwords/reset";
-import { type Principal, Sessions } from "../features/sessions/sessions";
+import { ACCESS_TOKEN, type Principal, Sessions } from "../features/sessions/sessions";
 import { AttemptGates } from "../features/sign-in/attempt-gates";
 import { sweepGates } from "../features/sign-in/attempt-gates.repository";
-import { Login } from "../features/sign-in/login";
+import { Login, SETUP_TOKEN } from "../features/sign-in/login";
 import { Registration } from "../features/sign-in/registration";
 import { TwoFactorEnrolment } from "../features/two-factor/enrolment";
 import { TwoFactor } from "../features/two-factor/two-factor";
@@ -30,6 +30,8 @@ declare module "fastify" {
     authenticate: (request: FastifyRequest) => Promise<void>;
     /** `authenticate`, and also sets `request.actor` (tenant, rank and grants) for a permission check. */
     authenticateActor: (request: FastifyRequest) => Promise<void>;
+    /** The user a request's two-factor set-up token (and no other kind) names. */
+    setupTokenSubject: (request: FastifyRequest) => Promise<string>;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -45,7 +47,7 @@ export const identityPlugin = fp(
     const twoFactor = new TwoFactor(app.db, app.masterKey);
     app.decorate("sessions", sessions);
     app.decorate("twoFactor", twoFactor);
-    app.decorate("twoFactorEnrolment", new TwoFactorEnrolment(app.db, app.tokens, twoFactor));
+    app.decorate("twoFactorEnrolment", new TwoFactorEnrolment(app.db, twoFactor));
     const gates = new AttemptGates(app.db, app.masterKey);
     app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
     app.decorate(
@@ -71,19 +73,23 @@ export const identityPlugin = fp(
     app.addHook("onSend", async (request, reply) => {
       if (request.principal && !reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
     });
-    const accessToken = (request: FastifyRequest) => {
-      const token = bearerToken(request);
-      if (!token) throw fail("INVALID_TOKEN", "send the access token as `Authorization: Bearer <token>`");
-      return token;
-    };
+    const access = await bearerAuthenticator(app, "access", {
+      typ: [ACCESS_TOKEN.typ],
+      audience: ACCESS_TOKEN.audience,
+    });
+    const setup = await bearerAuthenticator(app, "setup", { typ: [SETUP_TOKEN.typ], audience: SETUP_TOKEN.audience });
     app.decorate("authenticate", async (request: FastifyRequest) => {
-      request.principal = await sessions.authenticate(accessToken(request));
+      request.principal = await sessions.authenticate(await verified(access, request, "access"));
     });
     app.decorate("authenticateActor", async (request: FastifyRequest) => {
-      const { principal, actor } = await sessions.authenticateActor(accessToken(request));
+      const { principal, actor } = await sessions.authenticateActor(await verified(access, request, "access"));
       request.principal = principal;
       request.actor = actor;
     });
+    app.decorate(
+      "setupTokenSubject",
+      async (request: FastifyRequest) => (await verified(setup, request, "set-up")).sub,
+    );
   },
   { name: "identity", dependencies: ["database", "signing-keys", "passwords", "mailer"] },
 );
@@ -92,4 +98,17 @@ export const identityPlugin = fp(
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw fail("INVALID_TOKEN");
   return request.principal;
+}
+
+/** The request's Bearer token of one kind, verified, or the INVALID_TOKEN problem saying why not. */
+async function verified(authenticator: BearerAuthenticator, request: FastifyRequest, kind: string) {
+  try {
+    return await authenticator(request);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error;
+    throw fail(
+      "INVALID_TOKEN",
+      error.reason === "no bearer token" ? `send the ${kind} token as \`Authorization: Bearer <token>\`` : error.reason,
+    );
+  }
 }

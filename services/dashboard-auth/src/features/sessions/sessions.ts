@@ -1,6 +1,6 @@
 import type { Db, DbOrTx } from "@ipaas/db";
 import { newId, writeAudit } from "@ipaas/domain";
-import { InvalidTokenError, issuedBefore, randomToken, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
+import { type Claims, issuedBefore, randomToken, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
 import { type Actor, actorFrom } from "../../access/access";
 import type { DashboardConfig } from "../../config";
 import { fail } from "../../errors";
@@ -18,7 +18,7 @@ import {
 } from "./repository";
 
 /** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
-const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
+export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
 
 export interface Origin {
   ip: string | null;
@@ -138,11 +138,11 @@ export class Sessions {
   }
 
   /**
-   * Checks an access token and everything it depends on (signature, kind, session, the user's and tenant's
-   * state, the user's `tokensNotBefore`) and returns who is calling. Refuses with INVALID_TOKEN.
+   * Checks what a verified access token depends on (session, the user's and tenant's state, the user's
+   * `tokensNotBefore`) and returns who is calling. Refuses with INVALID_TOKEN.
    */
-  async authenticate(token: string): Promise<Principal> {
-    const claims = await this.#verify(token);
+  async authenticate(token: Claims): Promise<Principal> {
+    const claims = sessionClaims(token);
     return this.#principal(await findSessionWithUser(this.db, claims.sid), claims);
   }
 
@@ -150,26 +150,13 @@ export class Sessions {
    * `authenticate`, and the caller's current tenant, rank and grants read in the same query: for routes
    * that check a permission. Routes about the caller themselves skip the grants' join.
    */
-  async authenticateActor(token: string): Promise<{ principal: Principal; actor: Actor }> {
-    const claims = await this.#verify(token);
+  async authenticateActor(token: Claims): Promise<{ principal: Principal; actor: Actor }> {
+    const claims = sessionClaims(token);
     const session = await findSessionWithActor(this.db, claims.sid);
     const principal = await this.#principal(session, claims);
     // #principal refused a missing session.
     if (!session) throw fail("INVALID_TOKEN", "no session");
     return { principal, actor: actorFrom(session.user) };
-  }
-
-  async #verify(token: string): Promise<{ sid: string; sub: string; iat: number; jti: string }> {
-    let verified: Awaited<ReturnType<TokenService["verify"]>>;
-    try {
-      verified = await this.tokens.verify(token, { typ: [ACCESS_TOKEN.typ], audience: ACCESS_TOKEN.audience });
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw fail("INVALID_TOKEN", error.reason);
-      throw error;
-    }
-    const { claims } = verified;
-    if (typeof claims.sid !== "string") throw fail("INVALID_TOKEN", "no session");
-    return { sid: claims.sid, sub: claims.sub, iat: claims.iat, jti: claims.jti };
   }
 
   async #principal(
@@ -261,4 +248,10 @@ export function isActiveUser(user: { status: string; deletedAt: Date | null }): 
  */
 export function tenantAllowsSignIn(tenant: { status: string; deletedAt: Date | null }): boolean {
   return (tenant.status === "ACTIVE" || tenant.status === "PENDING") && tenant.deletedAt === null;
+}
+
+/** The claims a verified access token must carry besides the standard ones. */
+function sessionClaims(claims: Claims): { sid: string; sub: string; iat: number; jti: string } {
+  if (typeof claims.sid !== "string") throw fail("INVALID_TOKEN", "no session");
+  return { sid: claims.sid, sub: claims.sub, iat: claims.iat, jti: claims.jti };
 }

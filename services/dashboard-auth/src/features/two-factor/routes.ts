@@ -1,6 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/domain";
-import { bearerToken } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { problems } from "../../shared/schemas";
@@ -20,7 +19,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const setup = await app.twoFactorEnrolment.begin(bearerToken(request), requestOrigin(request));
+      const setup = await app.twoFactorEnrolment.begin(await app.setupTokenSubject(request), requestOrigin(request));
       reply.header("cache-control", "no-store");
       return setup;
     },
@@ -40,7 +39,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const recoveryCodes = await app.twoFactorEnrolment.enable(
-        bearerToken(request),
+        await app.setupTokenSubject(request),
         request.body.code,
         requestOrigin(request),
       );
