@@ -3,7 +3,7 @@
 // much of that drift (not all of it: see docs/benchmarks.md for the spread between runs).
 //
 //   node --import tsx scripts/bench/run.ts [--duration=5] [--warmup=2] [--wait-quiet=60]
-//                                          [--only=token,introspect,introspect-mix,verify-token,login,storm]
+//                                          [--only=token,introspect,introspect-mix,verify-token,login,login-timing,storm]
 //                                          [--profile]
 //
 // It creates its own database, starts api-auth, dashboard-auth and the baseline server as child processes
@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import type autocannon from "autocannon";
 import { createDb, type Db } from "../../packages/db/src/client";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing";
-import { createOrganization } from "../../packages/domain/src/testing";
+import { createOrganization } from "../../packages/testing/src/factories";
 import { createSigner } from "./deps";
 import { drive, formPost, jsonPost, type LoadSpec } from "./lib/load";
 import {
@@ -51,10 +51,13 @@ import {
 } from "./lib/seed";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const SCENARIOS = ["token", "introspect", "introspect-mix", "verify-token", "login", "storm"] as const;
+const SCENARIOS = ["token", "introspect", "introspect-mix", "verify-token", "login", "login-timing", "storm"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 // ---------------------------------------------------------------- settings
+
+/** Rounds of the login-timing scenario: one unknown e-mail and one wrong password each. */
+const TIMING_ROUNDS = 41;
 
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -85,7 +88,7 @@ const ONLY = new Set<ScenarioId>(
     return s as ScenarioId;
   }),
 );
-const NEEDS_DASHBOARD = ONLY.has("verify-token") || ONLY.has("login") || ONLY.has("storm");
+const NEEDS_DASHBOARD = ["verify-token", "login", "login-timing", "storm"].some((s) => ONLY.has(s as ScenarioId));
 /** Dashboard users with TOTP set up: each logs in once, so a TOTP code is never replayed. */
 const LOGIN_USERS = 4000;
 /** Before starting, wait up to this long for the machine's CPUs to be at most this busy. */
@@ -176,6 +179,7 @@ async function main(): Promise<void> {
     scenarios: [],
     memory: [],
     argon2Raw: null,
+    loginTiming: null,
     rotationPropagation: { file: relative(ROOT, ROTATION_FILE), missing: true },
     skipped: [
       { scenario: "3 (OTP send and verify)", why: "end-user one-time-code sign-in is not built in api-auth yet" },
@@ -632,6 +636,11 @@ async function main(): Promise<void> {
       if (code === 0 && line) report.argon2Raw = JSON.parse(line) as BenchReport["argon2Raw"];
       else progress(`raw argon2 measurement failed (${code}): ${raw.tail()}`);
     }
+    if (ONLY.has("login-timing")) {
+      progress(`login-timing: ${TIMING_ROUNDS} unknown e-mails and ${TIMING_ROUNDS} wrong passwords, interleaved`);
+      // The users from the end of the list: the login scenario starts from the front.
+      report.loginTiming = await loginTiming(dashboardUrl, users.slice(-TIMING_ROUNDS).map((u) => u.email));
+    }
     if (ONLY.has("storm")) {
       progress(`storm: token requests at ${STORM_TOKEN_RATE}/s alone, then during a login storm`);
       const tokenAtRate: Side = {
@@ -672,7 +681,10 @@ async function main(): Promise<void> {
       });
     }
   } else {
-    report.skipped.push({ scenario: "2c and 4 (verify-token, login, storm)", why: "not selected with --only" });
+    report.skipped.push({
+      scenario: "2c and 4 (verify-token, login, login-timing, storm)",
+      why: "not selected with --only",
+    });
   }
 
   // -- memory, then stop everything (profiles are written when a process exits)
@@ -766,4 +778,36 @@ try {
   progress(`the benchmark could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await cleanUp();
   process.exit(1);
+}
+
+/**
+ * How long a refused login takes for an e-mail nobody has and for a known one with a wrong password: the
+ * two must not be told apart by their timing (both pay one argon2id verification). Sequential and
+ * interleaved, so load from elsewhere falls on both sides alike; each round is one user's first wrong
+ * password, from its own address (through the trusted proxy), so no attempt gate answers instead.
+ */
+async function loginTiming(url: string, knownEmails: string[]): Promise<NonNullable<BenchReport["loginTiming"]>> {
+  const time = async (email: string, address: string) => {
+    const started = performance.now();
+    const res = await fetch(`${url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": address },
+      body: JSON.stringify({ email, password: "wrong horse battery staple" }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 401) throw new Error(`login-timing: expected 401, got ${res.status}`);
+    return performance.now() - started;
+  };
+  const unknown: number[] = [];
+  const wrong: number[] = [];
+  for (let i = 0; i < TIMING_ROUNDS; i++) {
+    const address = `10.250.${i}.1`;
+    unknown.push(await time(`nobody.${i}.${randomBytes(4).toString("hex")}@example.test`, address));
+    wrong.push(await time(knownEmails[i] ?? "", address));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const unknownMedianMs = median(unknown);
+  const wrongMedianMs = median(wrong);
+  const ratio = wrongMedianMs / unknownMedianMs;
+  return { rounds: TIMING_ROUNDS, unknownMedianMs, wrongMedianMs, ratio, met: ratio > 0.8 && ratio < 1.25 };
 }

@@ -28,8 +28,8 @@ export interface EventsPluginOptions {
 /**
  * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
  * "not ready" while NATS is down), makes sure the caller's streams exist after every connect,
- * reports the link in readiness, optionally runs the outbox relay (counting parked rows in
- * `outbox_rows_parked_total`), and drains on close.
+ * reports the link in readiness, optionally runs the outbox relay (counting published and parked
+ * rows in `outbox_rows_published_total` and `outbox_rows_parked_total`), and drains on close.
  */
 export const eventsPlugin = fp(
   async (app: FastifyInstance, options: EventsPluginOptions) => {
@@ -55,12 +55,13 @@ export const eventsPlugin = fp(
         "outbox_rows_parked_total",
         "Outbox rows set aside because NATS refused them while publishing others (alert on any increase)",
       );
+      const published = app.metrics.counter("outbox_rows_published_total", "Outbox rows NATS acknowledged");
       const relay = new OutboxRelay({
         db: app.db,
         link,
         logger,
         subjectPrefix,
-        onParked: () => parked.inc(),
+        observer: { published: () => published.inc(), parked: () => parked.inc() },
       });
       relay.start();
       app.decorate("outboxRelay", relay);

@@ -16,7 +16,19 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
-/** What the relay tells `onParked` (and the log) about a row it set aside. Never the payload. */
+/** What a relay reports as it works. */
+export interface RelayObserver {
+  /**
+   * A row NATS acknowledged, called before it is marked published, inside the claiming transaction. If
+   * this throws, the transaction rolls back as if the process had died at that point: the rows stay
+   * pending and are published again later (JetStream drops the duplicate).
+   */
+  published?(row: OutboxRow, ack: PubAck): void | Promise<void>;
+  /** A row this relay set aside for good. */
+  parked?(row: ParkedRow): void;
+}
+
+/** What the relay tells its observer (and the log) about a row it set aside. Never the payload. */
 export interface ParkedRow {
   id: string;
   subject: string;
@@ -45,19 +57,13 @@ export interface OutboxRelayOptions {
    */
   subjectPrefix?: string;
   /**
-   * Called after a row's PubAck and before it is marked published. If it throws, the claiming transaction
-   * rolls back as if the process had died at that point: the rows stay pending and are published again
-   * later (JetStream drops the duplicate). For tests.
-   */
-  afterPublish?: (row: OutboxRow, ack: PubAck) => void | Promise<void>;
-  /**
    * A row NATS refused this many times is parked: `parkedAt` is set and the relay never claims it again.
    * Only refusals that are the row's own count: NATS answered and refused this message, and a later
    * publish on the same link in the same pass worked (see `OutboxRelay`). Default 10.
    */
   maxAttempts?: number;
-  /** Called once for each row this relay parks, e.g. to count it in the service's metrics. */
-  onParked?: (row: ParkedRow) => void;
+  /** Told what the relay does: the service counts it in its metrics, a test watches (or stops) it. */
+  observer?: RelayObserver;
 }
 
 interface BatchResult {
@@ -211,7 +217,7 @@ export class OutboxRelay {
   /**
    * Publishes pending rows now: one pass over the backlog, batch after batch, until its end or until NATS
    * cannot be reached. Rows NATS refuses are passed over (and parked at `maxAttempts`). Returns how many
-   * were published. Rejects when the database fails (or when afterPublish throws).
+   * were published. Rejects when the database fails (or when the observer throws).
    */
   async drainOnce(): Promise<number> {
     const pass = newPass();
@@ -306,7 +312,7 @@ export class OutboxRelay {
               pass.after = row;
               continue;
             }
-            await this.options.afterPublish?.(row, ack);
+            await this.options.observer?.published?.(row, ack);
             await tx.outboxEvent.update({
               where: { id: row.id },
               data: { publishedAt: new Date(), lastError: null },
@@ -362,7 +368,7 @@ export class OutboxRelay {
         },
         "outbox row parked: NATS refused it while publishing other rows; it will not be retried",
       );
-      this.options.onParked?.(row);
+      this.options.observer?.parked?.(row);
     }
   }
 

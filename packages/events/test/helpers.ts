@@ -6,7 +6,7 @@ import { newId } from "@ipaas/domain";
 import { inject } from "vitest";
 import type { DomainEvent, EventsLogger } from "../src/index";
 
-export { NatsServerProcess, waitFor } from "@ipaas/service-kit/testing";
+export { NatsServerProcess, waitFor } from "@ipaas/testing";
 
 export const SHARED_NATS = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 

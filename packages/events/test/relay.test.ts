@@ -91,10 +91,12 @@ describe("OutboxRelay", () => {
       db,
       link,
       subjectPrefix: prefix,
-      afterPublish: async (row, ack) => {
-        // Acked and stored, but not yet marked (read outside the relay's transaction).
-        const stored = await db.outboxEvent.findUniqueOrThrow({ where: { id: row.id } });
-        seenBeforeMark.push({ id: row.id, publishedAt: stored.publishedAt, streamSeq: ack.seq });
+      observer: {
+        published: async (row, ack) => {
+          // Acked and stored, but not yet marked (read outside the relay's transaction).
+          const stored = await db.outboxEvent.findUniqueOrThrow({ where: { id: row.id } });
+          seenBeforeMark.push({ id: row.id, publishedAt: stored.publishedAt, streamSeq: ack.seq });
+        },
       },
     });
     expect(await relay.drainOnce()).toBe(3);
@@ -130,8 +132,10 @@ describe("OutboxRelay", () => {
       db,
       link,
       subjectPrefix: prefix,
-      afterPublish: () => {
-        throw new Error("relay killed between publish and mark");
+      observer: {
+        published: () => {
+          throw new Error("relay killed between publish and mark");
+        },
       },
     });
     await expect(crashing.drainOnce()).rejects.toThrow("relay killed between publish and mark");
@@ -144,8 +148,10 @@ describe("OutboxRelay", () => {
       db,
       link,
       subjectPrefix: prefix,
-      afterPublish: (_row, ack) => {
-        duplicate = ack.duplicate;
+      observer: {
+        published: (_row, ack) => {
+          duplicate = ack.duplicate;
+        },
       },
     });
     expect(await restarted.drainOnce()).toBe(1);
@@ -209,8 +215,8 @@ describe("OutboxRelay", () => {
     const count = (row: { id: string }) => {
       published.set(row.id, (published.get(row.id) ?? 0) + 1);
     };
-    const a = new OutboxRelay({ db, link, subjectPrefix: prefix, batchSize: 5, afterPublish: count });
-    const b = new OutboxRelay({ db, link, subjectPrefix: prefix, batchSize: 5, afterPublish: count });
+    const a = new OutboxRelay({ db, link, subjectPrefix: prefix, batchSize: 5, observer: { published: count } });
+    const b = new OutboxRelay({ db, link, subjectPrefix: prefix, batchSize: 5, observer: { published: count } });
     const [na, nb] = await Promise.all([a.drainOnce(), b.drainOnce()]);
     expect(na + nb).toBe(40);
     expect(published.size).toBe(40);
@@ -258,7 +264,7 @@ describe("OutboxRelay and rows NATS refuses", () => {
       logger,
       subjectPrefix: prefix,
       maxAttempts: 3,
-      onParked: (row) => parked.push(row),
+      observer: { parked: (row) => parked.push(row) },
     });
 
     expect(await relay.drainOnce()).toBe(2);

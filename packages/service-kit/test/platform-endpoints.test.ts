@@ -1,8 +1,8 @@
+import { LogCapture, testConfig } from "@ipaas/testing";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { platformPlugin } from "../src/plugins/platform";
 import { serverOptions } from "../src/server-options";
-import { LogCapture, testConfig } from "../src/testing/harness";
 
 const TOKEN = "metrics-token-0123456789-abcdefghij";
 const apps: FastifyInstance[] = [];

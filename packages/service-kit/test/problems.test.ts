@@ -1,3 +1,4 @@
+import { testConfig } from "@ipaas/testing";
 import fc from "fast-check";
 import Fastify, { type FastifyInstance } from "fastify";
 import Type from "typebox";
@@ -5,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineErrorCodes } from "../src/errors";
 import { platformPlugin } from "../src/plugins/platform";
 import { serverOptions } from "../src/server-options";
-import { testConfig } from "../src/testing/harness";
 
 const { fail } = defineErrorCodes({ WIDGET_TAKEN: { status: 409, title: "That widget exists" } });
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@ipaas/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../src/testing/harness";
 
 const ENTRY = fileURLToPath(new URL("./fixtures/bare-service.ts", import.meta.url));
 const ENV_EXAMPLE = fileURLToPath(new URL("../../../.env.example", import.meta.url));

@@ -77,6 +77,8 @@ export interface BenchReport {
   scenarios: ScenarioRecord[];
   memory: MemoryRecord[];
   argon2Raw: { verifies: number; seconds: number; perSecond: number; p50Ms: number; p99Ms: number } | null;
+  /** Refused logins: median time for an unknown e-mail and for a wrong password, and their ratio. */
+  loginTiming: { rounds: number; unknownMedianMs: number; wrongMedianMs: number; ratio: number; met: boolean } | null;
   rotationPropagation: { file: string; figures: unknown } | { file: string; missing: true };
   skipped: Array<{ scenario: string; why: string }>;
   profiles?: Record<string, ProfileSummary>;
@@ -182,6 +184,13 @@ export function renderTable(report: BenchReport): string {
     const a = report.argon2Raw;
     lines.push(
       `raw argon2id (no HTTP, one process): ${fmt(a.perSecond, 1)} verifies/s, p50 ${fmt(a.p50Ms, 1)} ms, p99 ${fmt(a.p99Ms, 1)} ms`,
+    );
+  }
+  if (report.loginTiming) {
+    const t = report.loginTiming;
+    lines.push(
+      `refused logins over ${t.rounds} rounds: unknown e-mail median ${fmt(t.unknownMedianMs, 1)} ms, wrong password ` +
+        `${fmt(t.wrongMedianMs, 1)} ms, ratio ${fmt(t.ratio, 2)} (target 0.80–1.25: ${t.met ? "met" : "MISSED"})`,
     );
   }
   const rotation = report.rotationPropagation;

@@ -56,3 +56,8 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.
 export default fp(apiAuth, { name: SERVICE });
+
+// What the test world builds the service from.
+export { type ApiConfig, apiConfig } from "./config";
+export type { OAuthLimits } from "./domain/limits";
+export type { SyncedEvent } from "./domain/organization-sync";

@@ -1,10 +1,11 @@
 // The client cache: a token request for a cached client costs no database round trip, the cached view is
 // bounded in time (TTL, invalidation) and in size.
+
+import { buildApiAuth, newOrganization, requestToken } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ClientCache } from "../src/domain/client-cache";
 import type { ClientRecord } from "../src/domain/clients";
-import { buildApiAuth, newOrganization, requestToken } from "./helpers";
 
 describe("the client cache in the token endpoint", () => {
   let app: FastifyInstance;

@@ -1,9 +1,9 @@
 // POST /v1/auth/introspect: active only for the calling client's own valid token; everything else is
 // { active: false } and nothing more.
 import { SigningKeyStore, TokenService } from "@ipaas/service-kit";
+import { basic, buildApiAuth, FORM, form, introspect, newOrganization, tokenFor } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basic, buildApiAuth, FORM, form, introspect, newOrganization, tokenFor } from "./helpers";
 
 /** Another issuer of this platform (dashboard-auth's default): its tokens are not api-auth's. */
 const DASHBOARD_ISSUER = "http://localhost:7005";

@@ -1,11 +1,10 @@
 // A client library nobody here wrote (oauth4webapi) and jose's remote JWKS, against api-auth listening on
 // a real port: if they interoperate, the service speaks standard OAuth 2.0.
-import { freePort } from "@ipaas/service-kit/testing";
+import { buildApiAuth, freePort, newOrganization } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiAuth, newOrganization } from "./helpers";
 
 describe("api-auth with a standard OAuth client over HTTP", () => {
   let app: FastifyInstance;

@@ -1,4 +1,6 @@
 // The small OAuth rules the routes are built from, checked without HTTP.
+
+import { basic } from "@ipaas/testing";
 import { describe, expect, it } from "vitest";
 import { presentedClient } from "../src/domain/client-credentials";
 import { parseStrictForm } from "../src/domain/form";
@@ -8,7 +10,6 @@ import { grantScopes, parseRequestedScopes } from "../src/domain/scopes";
 import { readTokenRequest } from "../src/domain/token-request";
 import { toOAuthError } from "../src/routes/oauth/protocol";
 import { authorizationServerMetadata } from "../src/routes/well-known";
-import { basic } from "./helpers";
 
 function oauthErrorOf(fn: () => unknown): { error: string; status: number } {
   try {

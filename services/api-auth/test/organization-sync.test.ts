@@ -3,13 +3,12 @@
 // (sync-*.test.ts run the whole flow from dashboard-auth.)
 import type { DomainEvent } from "@ipaas/events";
 import { ORGANIZATION_STREAM } from "@ipaas/events";
-import { NatsServerProcess, waitFor } from "@ipaas/service-kit/testing";
+import { buildApiAuth, NatsServerProcess, newOrganization, requestToken, waitFor } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCache } from "../src/domain/client-cache";
 import type { ClientRecord } from "../src/domain/clients";
 import { announcedVersion, OrganizationSync, reflectsEvent, type SyncedEvent } from "../src/domain/organization-sync";
-import { buildApiAuth, newOrganization, requestToken } from "./helpers";
 
 function record(overrides: Partial<ClientRecord> = {}): ClientRecord {
   return {

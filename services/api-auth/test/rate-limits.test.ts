@@ -2,12 +2,21 @@
 // client key across addresses, requests per address; the address is the one Fastify trusts, so a forged
 // X-Forwarded-For changes nothing. The counters shed and slow wrong secrets; the right one always works.
 
-import { LogCapture } from "@ipaas/service-kit/testing";
+import {
+  basic,
+  buildApiAuth,
+  FORM,
+  form,
+  introspect,
+  LogCapture,
+  newOrganization,
+  requestToken,
+  revoke,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { FailureLimiter } from "../src/domain/failure-limiter";
 import { AuthFailureGuard, type OAuthLimits, oauthLimits } from "../src/domain/limits";
-import { basic, buildApiAuth, FORM, form, introspect, newOrganization, requestToken, revoke } from "./helpers";
 
 describe("OAuth endpoint limits", () => {
   const apps: FastifyInstance[] = [];

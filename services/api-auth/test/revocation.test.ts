@@ -1,7 +1,18 @@
 // POST /v1/auth/revoke (RFC 7009): a client revokes its own tokens; the answer never says more than 200.
+
+import {
+  basic,
+  buildApiAuth,
+  decodeJwt,
+  FORM,
+  form,
+  introspect,
+  newOrganization,
+  revoke,
+  tokenFor,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basic, buildApiAuth, decodeJwt, FORM, form, introspect, newOrganization, revoke, tokenFor } from "./helpers";
 
 describe("POST /v1/auth/revoke", () => {
   let app: FastifyInstance;

@@ -1,20 +1,24 @@
 import { newId } from "@ipaas/domain";
 // Organization changes made in the dashboard (scopes, suspension, deletion) reaching two api-auth
 // instances through the outbox and JetStream; duplicates, out-of-order and poison messages.
-import { as, organizationAdmin, platformOwner } from "dashboard-auth/testing";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { introspect, requestToken, tokenFor } from "./helpers";
 import {
+  as,
   buildSyncWorld,
   type Client,
+  introspect,
+  organizationAdmin,
   organizationEventApplied,
+  platformOwner,
   publishEvent,
+  requestToken,
   rotate,
   rotationApplied,
   type SyncWorld,
+  tokenFor,
   untilEveryInstanceApplied,
-} from "./sync-harness";
+} from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 let world: SyncWorld;
 let owner: { token: string };

@@ -3,18 +3,18 @@
 // generous bound is asserted: test machines are noisy.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { organizationAdmin } from "dashboard-auth/testing";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestToken } from "./helpers";
 import {
   buildSyncWorld,
   type Client,
+  organizationAdmin,
+  requestToken,
   rotate,
   rotationApplied,
   type SyncWorld,
   untilEveryInstanceApplied,
-} from "./sync-harness";
+} from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROTATIONS = 20;
 /** Far above what propagation takes while NATS is up; only a broken sync should reach it. */

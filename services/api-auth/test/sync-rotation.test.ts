@@ -4,19 +4,21 @@ import { ORGANIZATION_STREAM } from "@ipaas/events";
 // nats-server and a real Postgres.
 
 import { OutboxRelay, type OutboxRow } from "@ipaas/events";
-import { waitFor } from "@ipaas/service-kit/testing";
-import { organizationAdmin } from "dashboard-auth/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { introspect, requestToken, tokenFor } from "./helpers";
 import {
   buildSyncWorld,
   type Client,
+  introspect,
+  organizationAdmin,
   readiness,
+  requestToken,
   rotate,
   rotationApplied,
   type SyncWorld,
+  tokenFor,
   untilEveryInstanceApplied,
-} from "./sync-harness";
+  waitFor,
+} from "@ipaas/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let world: SyncWorld;
 beforeAll(async () => {
@@ -140,9 +142,11 @@ describe("credential rotation reaching every api-auth instance", () => {
       const crashing = new OutboxRelay({
         db: world.dashboard.db,
         link: world.dashboard.nats,
-        afterPublish: (row: OutboxRow, ack) => {
-          acks.push({ row: row.id, seq: ack.seq, duplicate: ack.duplicate });
-          if (acks.length === 1) throw new Error("relay killed between publish and mark");
+        observer: {
+          published: (row: OutboxRow, ack) => {
+            acks.push({ row: row.id, seq: ack.seq, duplicate: ack.duplicate });
+            if (acks.length === 1) throw new Error("relay killed between publish and mark");
+          },
         },
       });
       await expect(crashing.drainOnce()).rejects.toThrow("relay killed");

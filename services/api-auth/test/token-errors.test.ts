@@ -1,7 +1,8 @@
 // Every RFC 6749 §5.2 error the token endpoint gives, each with the status and the body OAuth clients parse.
+
+import { basic, buildApiAuth, FORM, form, newOrganization, requestToken } from "@ipaas/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basic, buildApiAuth, FORM, form, newOrganization, requestToken } from "./helpers";
 
 function expectOAuthError(res: LightMyRequestResponse, status: number, error: string) {
   expect({ status: res.statusCode, error: res.json().error }).toEqual({ status, error });

@@ -2,12 +2,21 @@
 // organizations, secret rotation and what reaches the logs; introspection of tokens with impossible times.
 
 import { hashClientSecret } from "@ipaas/domain";
-import { LogCapture } from "@ipaas/service-kit/testing";
+import {
+  basic,
+  buildApiAuth,
+  FORM,
+  form,
+  formEncode,
+  introspect,
+  LogCapture,
+  newOrganization,
+  requestToken,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiConfig } from "../src/config";
-import { basic, buildApiAuth, FORM, form, formEncode, introspect, newOrganization, requestToken } from "./helpers";
 
 /** The settings the test app runs with: the defaults. */
 const DEFAULTS = apiConfig.load({ NODE_ENV: "test" });

@@ -1,8 +1,9 @@
 // The token endpoint's successful paths: the seed's JSON contract, the standard form with either client
 // authentication method, scope selection and the response headers.
+
+import { basic, buildApiAuth, decodeJwt, FORM, form, newOrganization, requestToken } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basic, buildApiAuth, decodeJwt, FORM, form, newOrganization, requestToken } from "./helpers";
 
 describe("POST /v1/auth/token", () => {
   let app: FastifyInstance;

@@ -49,3 +49,7 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.
 export default fp(dashboardAuth, { name: SERVICE });
+
+// What the test world builds the service, and its platform owner, from.
+export { type DashboardConfig, dashboardConfig } from "./config";
+export { BootstrapError, bootstrapOwner } from "./features/banks/bootstrap";

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@ipaas/db/testing";
-import { TEST_MASTER_KEY } from "@ipaas/service-kit/testing";
+import { buildDashboard, email, enrolledUser, PASSWORD, post, TEST_MASTER_KEY, totp } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MAX_CONSECUTIVE_FAILURES } from "../src/features/two-factor/two-factor";
-import { buildDashboard, email, enrolledUser, PASSWORD, post, totp } from "./harness";
 
 describe("abuse controls", () => {
   let app: FastifyInstance;

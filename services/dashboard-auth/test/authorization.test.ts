@@ -1,19 +1,29 @@
+import {
+  as,
+  bankAdmin,
+  grant,
+  isolatedDashboard,
+  memberOf,
+  organizationAdmin,
+  platformOwner,
+  post,
+} from "@ipaas/testing";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS, type Actor, can, canGrant, type Grants, reaches, type TenantRef } from "../src/access/access";
-import { as, bankAdmin, buildDashboard, grant, memberOf, organizationAdmin, platformOwner, post } from "./harness";
 
 describe("authorization: security", () => {
   let app: FastifyInstance;
+  let close: () => Promise<void>;
   let orgA: Awaited<ReturnType<typeof organizationAdmin>>;
   let orgB: Awaited<ReturnType<typeof organizationAdmin>>;
   beforeAll(async () => {
-    app = await buildDashboard();
+    ({ app, close } = await isolatedDashboard("ipaas_authz"));
     orgA = await organizationAdmin(app);
     orgB = await organizationAdmin(app);
   });
-  afterAll(() => app.close());
+  afterAll(() => close());
 
   it("answers 404 for another tenant's users, roles and organization, and never crosses", async () => {
     const a = as(app, orgA.token);
@@ -329,12 +339,13 @@ describe("authorization: property tests against a reference model", () => {
 
 describe("authorization: property test over HTTP", () => {
   let app: FastifyInstance;
+  let close: () => Promise<void>;
   type Person = { token: string; tenant: TenantRef; head: boolean; grants: Record<string, string>; userId: string };
   const people: Person[] = [];
   let orgs: TenantRef[] = [];
 
   beforeAll(async () => {
-    app = await buildDashboard();
+    ({ app, close } = await isolatedDashboard("ipaas_authz"));
     const owner = await platformOwner(app);
     const bank1 = await bankAdmin(app);
     const bank2 = await bankAdmin(app);
@@ -368,7 +379,7 @@ describe("authorization: property test over HTTP", () => {
       people.push({ token: m.token, tenant: head.tenant, head: false, grants, userId: m.userId });
     }
   }, 60_000);
-  afterAll(() => app.close());
+  afterAll(() => close());
 
   it("every drawn request is decided as the model says, cross-tenant attempts included", async () => {
     const ops = [

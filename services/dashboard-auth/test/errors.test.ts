@@ -2,10 +2,10 @@
 // `type` is the address of its code's section, served by the service itself.
 import { readFileSync } from "node:fs";
 import { CommonErrorCodes } from "@ipaas/service-kit";
+import { buildDashboard, post } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCatalogue } from "../src/errors";
-import { buildDashboard, post } from "./harness";
 
 const document = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
 const sections = new Set([...document.matchAll(/^### ([A-Z_]+)$/gm)].map((m) => m[1] ?? ""));

@@ -1,8 +1,7 @@
 import { SigningKeyStore, TokenService } from "@ipaas/service-kit";
-import { TcpProxy } from "@ipaas/service-kit/testing";
+import { buildDashboard, enrolledUser, loginAs, post, TcpProxy } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildDashboard, enrolledUser, loginAs, post } from "./harness";
 
 describe("token kinds and failures", () => {
   let app: FastifyInstance;

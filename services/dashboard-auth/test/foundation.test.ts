@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { foundationSuite } from "@ipaas/service-kit/testing";
+import { foundationSuite } from "@ipaas/testing";
 import app, { SERVICE } from "../src/app";
 import { dashboardConfig } from "../src/config";
 

@@ -1,5 +1,3 @@
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   as,
   buildDashboard,
@@ -12,7 +10,9 @@ import {
   platformOwner,
   post,
   refreshSession,
-} from "./harness";
+} from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("users, roles, modules and organizations (the seed's examples)", () => {
   let app: FastifyInstance;

@@ -1,8 +1,6 @@
 // Who may register with which rights (review finding 1) and registration that reveals no accounts
 // (finding 9). The scope catalogue is global to the platform, so this runs on a database of its own.
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAILS_PER_ACCOUNT } from "../src/features/sign-in/attempt-gates";
+
 import {
   as,
   buildDashboard,
@@ -13,7 +11,10 @@ import {
   platformOwner,
   post,
   SmtpSink,
-} from "./harness";
+} from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAILS_PER_ACCOUNT } from "../src/features/sign-in/attempt-gates";
 
 type Session = Awaited<ReturnType<typeof enrolAndLogin>>;
 

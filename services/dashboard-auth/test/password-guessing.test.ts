@@ -1,9 +1,10 @@
 // Password guessing is slowed by attempt gates that count before the password is checked (review
 // findings 2, 8, 10 and the forgot-password throttle of 13). Each test names the defect it pins.
+
+import { buildDashboard, email, enrolledUser, PASSWORD, registerOrganization, SmtpSink, totp } from "@ipaas/testing";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAILS_PER_ACCOUNT, PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS } from "../src/features/sign-in/attempt-gates";
-import { buildDashboard, email, enrolledUser, PASSWORD, registerOrganization, SmtpSink, totp } from "./harness";
 
 function login(app: FastifyInstance, address: string, body: Record<string, string>) {
   return app.inject({ method: "POST", url: "/v1/auth/login", payload: body, remoteAddress: address });

@@ -1,6 +1,3 @@
-import { waitFor } from "@ipaas/service-kit/testing";
-import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bodyWithoutRequestId,
   buildDashboard,
@@ -11,7 +8,10 @@ import {
   post,
   SmtpSink,
   totp,
-} from "./harness";
+  waitFor,
+} from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const NEW_PASSWORD = "purple elephant umbrella 42";
 

@@ -1,7 +1,7 @@
 import { sha256Hex } from "@ipaas/service-kit";
+import { buildDashboard, email, PASSWORD, post, registerBank, registerOrganization } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDashboard, email, PASSWORD, post, registerBank, registerOrganization } from "./harness";
 
 describe("registration", () => {
   let app: FastifyInstance;

@@ -1,14 +1,15 @@
 import { clientSecretMatches } from "@ipaas/domain";
+import { as, grant, isolatedDashboard, memberOf, organizationAdmin, platformOwner } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { as, buildDashboard, grant, memberOf, organizationAdmin, platformOwner } from "./harness";
 
 describe("client-secret rotation (dashboard side)", () => {
   let app: FastifyInstance;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    app = await buildDashboard({ CREDENTIAL_GRACE_MAX_SECONDS: "3600" });
+    ({ app, close } = await isolatedDashboard("ipaas_rotation", { CREDENTIAL_GRACE_MAX_SECONDS: "3600" }));
   });
-  afterAll(() => app.close());
+  afterAll(() => close());
 
   const outboxFor = (organizationId: string) =>
     app.db.outboxEvent.findMany({ where: { aggregateId: organizationId }, orderBy: { createdAt: "asc" } });

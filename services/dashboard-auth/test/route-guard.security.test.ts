@@ -1,13 +1,12 @@
 // Secure by default: every route is public by being on one visible list, or guarded by the access it
 // declares. Walks the whole route table and calls each route as a stranger and as a user holding nothing.
 import { serverOptions } from "@ipaas/service-kit";
-import { testConfig } from "@ipaas/service-kit/testing";
+import { as, memberOf, organizationAdmin, testConfig } from "@ipaas/testing";
 import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardRoutes, PUBLIC_ROUTES } from "../src/access/guard";
 import app, { SERVICE } from "../src/app";
 import { dashboardConfig } from "../src/config";
-import { as, memberOf, organizationAdmin } from "./harness";
 
 /** A concrete path for a route pattern: every parameter gets an id that names nothing. */
 function concrete(url: string): string {

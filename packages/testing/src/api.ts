@@ -1,12 +1,10 @@
-// Shared by the api-auth tests: building the app, client authentication headers and token requests.
+// api-auth in the test world: building the app, client authentication headers and token requests.
 
-import { createOrganization } from "@ipaas/domain/testing";
-import { buildTestApp, type LogCapture, testConfig, waitFor } from "@ipaas/service-kit/testing";
+import apiAuth, { type ApiConfig, apiConfig, type OAuthLimits, SERVICE } from "api-auth";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import fp from "fastify-plugin";
-import apiAuth, { SERVICE } from "../src/app";
-import { type ApiConfig, apiConfig } from "../src/config";
-import type { OAuthLimits } from "../src/domain/limits";
+import { createOrganization } from "./factories";
+import { buildTestApp, type LogCapture, testConfig, waitFor } from "./infrastructure";
 
 export interface TestAppOptions {
   env?: Record<string, string>;

@@ -8,10 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type {} from "@ipaas/db/testing";
+import { type BaseConfig, loadConfig, serverOptions } from "@ipaas/service-kit";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
-import { type BaseConfig, loadConfig } from "../config";
-import { serverOptions } from "../server-options";
 
 /** The master key every test app and spawned test server shares (the database is shared by the run). */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");

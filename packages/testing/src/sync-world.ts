@@ -9,11 +9,11 @@
 import { createTestDatabase, type TestDatabase } from "@ipaas/db/testing";
 import { newId } from "@ipaas/domain";
 import { appendToOutbox, type DomainEvent } from "@ipaas/events";
-import { NatsServerProcess, waitFor } from "@ipaas/service-kit/testing";
-import { buildDashboard } from "dashboard-auth/testing";
+import type { SyncedEvent } from "api-auth";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import type { SyncedEvent } from "../src/domain/organization-sync";
-import { buildApiAuth } from "./helpers";
+import { buildApiAuth } from "./api";
+import { buildDashboard } from "./dashboard";
+import { NatsServerProcess, waitFor } from "./infrastructure";
 
 export interface ObservedEvent extends SyncedEvent {
   /** performance.now() when the instance applied it. */

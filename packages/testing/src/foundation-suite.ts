@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
+import type { BaseConfig as Config } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { BaseConfig as Config } from "../config";
 import {
   buildTestApp,
   freePort,
@@ -13,7 +13,7 @@ import {
   TEST_MASTER_KEY,
   testConfig,
   waitFor,
-} from "./harness";
+} from "./infrastructure";
 
 export interface FoundationSuiteOptions<C extends Config> {
   service: string;

@@ -1,75 +1,10 @@
-// The dashboard-auth test harness: an app against the run's database, a real SMTP server, an
-// independent TOTP generator, and factories that go through the HTTP API like a dashboard would.
-import { createHmac } from "node:crypto";
+// dashboard-auth in the test world: an app against the run's database (or one of its own), and actors
+// made through the HTTP API like a dashboard would.
 import { createTestDatabase } from "@ipaas/db/testing";
-import { newId } from "@ipaas/domain";
-import { buildTestApp, freePort, type LogCapture, testConfig } from "@ipaas/service-kit/testing";
+import app, { BootstrapError, bootstrapOwner, dashboardConfig, SERVICE } from "dashboard-auth";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { SMTPServer } from "smtp-server";
-import app, { SERVICE } from "../src/app";
-import { dashboardConfig } from "../src/config";
-import { createSystemRoles } from "../src/shared/tenancy";
-
-export interface Mail {
-  to: string[];
-  raw: string;
-  /** The raw message with quoted-printable soft breaks and escapes decoded. */
-  text: string;
-}
-
-function decodeQuotedPrintable(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, "")
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
-
-/** A real SMTP server inside the test process that keeps what it receives. */
-export class SmtpSink {
-  readonly messages: Mail[] = [];
-  private constructor(
-    private readonly server: SMTPServer,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<SmtpSink> {
-    const port = await freePort();
-    let sink: SmtpSink | undefined;
-    const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS", "AUTH"],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          const raw = Buffer.concat(chunks).toString("utf8");
-          sink?.messages.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw,
-            text: decodeQuotedPrintable(raw),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    sink = new SmtpSink(server, port);
-    return sink;
-  }
-
-  get url(): string {
-    return `smtp://127.0.0.1:${this.port}`;
-  }
-
-  /** The messages sent to one address. */
-  to(address: string): Mail[] {
-    return this.messages.filter((m) => m.to.includes(address));
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { buildTestApp, type LogCapture, testConfig } from "./infrastructure";
+import { totp } from "./totp";
 
 /** Banks that register themselves start Active here, as in development; onboarding tests set `approval`. */
 export async function buildDashboard(overrides: Record<string, string> = {}, logs?: LogCapture) {
@@ -95,24 +30,6 @@ export async function isolatedDashboard(prefix: string, overrides: Record<string
       await database.drop();
     },
   };
-}
-
-/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) written here from the RFC, independent of the service's library. */
-export function totp(base32Secret: string, atMs = Date.now()): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of base32Secret.replace(/=+$/, "").toUpperCase()) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`not base32: ${ch}`);
-    bits += v.toString(2).padStart(5, "0");
-  }
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => Number.parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
-  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(code).padStart(6, "0");
 }
 
 let counter = 0;
@@ -218,29 +135,36 @@ export async function enrolAndLogin(
   return { ...session, user };
 }
 
-/** The platform owner (MAIN Owner), created as the bootstrap command does, logged in. */
+const owners = new WeakMap<FastifyInstance, EnrolledUser & { tenantId: string }>();
+
+/**
+ * The platform owner (MAIN Owner) signed in, made as in production: `bootstrapOwner` (what the admin
+ * command runs), the password set with its set-up token at `/v1/auth/reset-password`, TOTP set up at the
+ * first login. A database has one owner, so the app needs a database of its own (`isolatedDashboard`);
+ * every call after the first is a new session of the same owner.
+ */
 export async function platformOwner(app: FastifyInstance) {
-  const ownerEmail = email("owner");
-  const tenantId = newId("main");
-  const passwordHash = await app.passwords.hash(PASSWORD);
-  await app.db.$transaction(async (tx) => {
-    await tx.tenant.create({ data: { id: tenantId, kind: "MAIN", name: "Platform owner" } });
-    const role = await createSystemRoles(tx, tenantId, "MAIN");
-    await tx.user.create({
-      data: {
-        id: newId("usr"),
-        tenantId,
-        roleId: role.id,
-        email: ownerEmail,
-        name: "Owner",
-        passwordHash,
-        internal: true,
-        head: true,
-      },
+  let owner = owners.get(app);
+  if (!owner) {
+    const ownerEmail = email("owner");
+    let made: { userId: string; setupToken: string };
+    try {
+      made = await bootstrapOwner(app.db, app.passwords, { email: ownerEmail, name: "Owner" });
+    } catch (error) {
+      if (!(error instanceof BootstrapError)) throw error;
+      throw new Error(`platformOwner needs a database of its own (isolatedDashboard): ${error.message}`);
+    }
+    const reset = await post(app, "/v1/auth/reset-password", { token: made.setupToken, password: PASSWORD });
+    if (reset.statusCode !== 200) throw new Error(`the owner could not set a password: ${reset.body}`);
+    const { tenantId } = await app.db.user.findUniqueOrThrow({
+      where: { id: made.userId },
+      select: { tenantId: true },
     });
-  });
-  const session = await enrolAndLogin(app, ownerEmail);
-  return { ...session, tenantId, email: ownerEmail };
+    owner = { ...(await enrol(app, ownerEmail)), userId: made.userId, tenantId };
+    owners.set(app, owner);
+  }
+  const session = await loginAs(app, owner);
+  return { ...session, user: owner, tenantId: owner.tenantId, email: owner.email };
 }
 
 /** A tenant's head user logged in: a registered organization's Super Admin or a bank's Master Admin. */

@@ -1,8 +1,7 @@
 // Test factories: each test makes its own tenants, so tests never depend on each other or on order.
 // They write straight to the database; flows under test go through HTTP.
 import type { Db } from "@ipaas/db";
-import { newClientCredentials } from "./credentials";
-import { newId } from "./ids";
+import { newClientCredentials, newId } from "@ipaas/domain";
 
 export interface TestOrganization {
   id: string;

@@ -1,2 +1,0 @@
-export * from "./foundation-suite";
-export * from "./harness";
