@@ -14,6 +14,7 @@ export {
   CommonErrorCodes,
   commonErrors,
   defineErrorCodes,
+  type ErrorCatalogue,
   type FieldProblem,
   PROBLEM_CONTENT_TYPE,
   ProblemError,
