@@ -11,7 +11,7 @@ declare module "vitest" {
 }
 
 /** The server tests create their databases on; a maintenance database on it is used to create/drop. */
-export const testServerUrl = process.env.TEST_DATABASE_SERVER_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const testServerUrl = process.env.TEST_DATABASE_SERVER_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface TestDatabase {
   url: string;

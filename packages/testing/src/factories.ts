@@ -11,7 +11,7 @@ export interface TestOrganization {
   scopes: string[];
 }
 
-export async function createBank(db: Db, name = "Test Bank"): Promise<{ id: string }> {
+async function createBank(db: Db, name = "Test Bank"): Promise<{ id: string }> {
   return db.tenant.create({
     data: { id: newId("bnk"), kind: "BANK", name, branch: "Main" },
     select: { id: true },

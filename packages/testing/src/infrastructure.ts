@@ -16,7 +16,7 @@ import { inject } from "vitest";
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 
 /** The environment of a test app: the run's database, no migration at start, quiet logs. */
-export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
     LOG_LEVEL: "silent",

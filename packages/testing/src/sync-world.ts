@@ -80,7 +80,7 @@ export async function publishEvent(world: SyncWorld, event: DomainEvent): Promis
  * Each instance's consumer starts at "new" once its link is up and the stream exists; until then an event
  * would pass it by. A throwaway event is published until every instance has seen one.
  */
-export async function untilEveryInstanceConsumes(world: SyncWorld, timeoutMs = 15_000): Promise<void> {
+async function untilEveryInstanceConsumes(world: SyncWorld, timeoutMs = 15_000): Promise<void> {
   const organizationId = newId("org");
   let version = 0;
   await waitFor(
