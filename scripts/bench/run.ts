@@ -639,7 +639,10 @@ async function main(): Promise<void> {
     if (ONLY.has("login-timing")) {
       progress(`login-timing: ${TIMING_ROUNDS} unknown e-mails and ${TIMING_ROUNDS} wrong passwords, interleaved`);
       // The users from the end of the list: the login scenario starts from the front.
-      report.loginTiming = await loginTiming(dashboardUrl, users.slice(-TIMING_ROUNDS).map((u) => u.email));
+      report.loginTiming = await loginTiming(
+        dashboardUrl,
+        users.slice(-TIMING_ROUNDS).map((u) => u.email),
+      );
     }
     if (ONLY.has("storm")) {
       progress(`storm: token requests at ${STORM_TOKEN_RATE}/s alone, then during a login storm`);
