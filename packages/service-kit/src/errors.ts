@@ -78,3 +78,9 @@ export const ProblemSchema = Type.Object(
   },
   { $id: "Problem", description: "RFC 9457 problem details" },
 );
+
+/** The problem responses a route can give, for its schema and the OpenAPI document. */
+export function problems(...statuses: number[]) {
+  const problem = Type.Ref("Problem");
+  return Object.fromEntries(statuses.map((s) => [s, problem]));
+}

@@ -19,6 +19,7 @@ export {
   PROBLEM_CONTENT_TYPE,
   ProblemError,
   ProblemSchema,
+  problems,
 } from "./errors";
 export { idMaker, type KitIdPrefix, newId } from "./ids";
 export { type BearerAuthenticator, bearerAuthenticator } from "./keys/bearer-auth";

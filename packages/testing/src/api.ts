@@ -105,3 +105,27 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
     payload: JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>,
   };
 }
+
+/**
+ * The code of a send request, read as the delivery worker reads it (decrypted with the master key): for
+ * tests of verification that do not go through a delivery channel.
+ */
+export async function issuedCode(app: FastifyInstance, requestId: string): Promise<string> {
+  const row = await app.db.otpChallenge.findUniqueOrThrow({
+    where: { id: requestId },
+    select: { codeEncrypted: true },
+  });
+  if (!row.codeEncrypted) throw new Error("the code is no longer held for delivery");
+  return app.masterKey.decrypt(row.codeEncrypted, `otp-code:${requestId}`);
+}
+
+/** A JSON request with a Bearer token. */
+export function withBearer(
+  app: FastifyInstance,
+  token: string,
+  method: "GET" | "POST" | "DELETE",
+  url: string,
+  payload?: object,
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+}

@@ -4,12 +4,15 @@ import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiConfig } from "./config";
+import { USER_TOKEN_MAX_TTL_SECONDS } from "./domain/end-users/one-time-codes";
 import { type OAuthLimits, oauthLimits } from "./domain/limits";
 import { accessTokensPlugin } from "./plugins/access-tokens";
 import { clientAuthenticatorPlugin } from "./plugins/client-authenticator";
 import { clientCachePlugin } from "./plugins/client-cache";
+import { oneTimeCodesPlugin } from "./plugins/one-time-codes";
 import { organizationSyncPlugin } from "./plugins/organization-sync";
 import { oauthRoutes } from "./routes/oauth";
+import { otpRoutes } from "./routes/otp";
 import { wellKnownRoutes } from "./routes/well-known";
 
 export const SERVICE = "api-auth";
@@ -27,7 +30,8 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
     config,
     service: SERVICE,
     issuer: config.API_AUTH_ISSUER,
-    maxTokenTtlSeconds: config.API_TOKEN_TTL_SECONDS,
+    // Partner access tokens, and end-user tokens, which an organization may let live up to a day.
+    maxTokenTtlSeconds: Math.max(config.API_TOKEN_TTL_SECONDS, USER_TOKEN_MAX_TTL_SECONDS),
     openapi: {
       title: "IPaaS api-auth",
       description: "OAuth 2.0 client credentials for partner backends: token, introspection, revocation, metadata.",
@@ -49,9 +53,12 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
     ttlSeconds: config.API_TOKEN_TTL_SECONDS,
   });
 
+  await app.register(oneTimeCodesPlugin);
+
   // Routes.
   await app.register(wellKnownRoutes);
   await app.register(oauthRoutes, { prefix: "/v1/auth", limits });
+  await app.register(otpRoutes, { prefix: "/v1" });
 }
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.
@@ -61,3 +68,4 @@ export default fp(apiAuth, { name: SERVICE });
 export { type ApiConfig, apiConfig } from "./config";
 export type { OAuthLimits } from "./domain/limits";
 export type { SyncedEvent } from "./domain/organization-sync";
+export { errorCatalogue } from "./errors";

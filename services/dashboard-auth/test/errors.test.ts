@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { CommonErrorCodes } from "@ipaas/service-kit";
 import { buildDashboard, post } from "@ipaas/testing";
+import { errorCatalogue as apiErrorCatalogue } from "api-auth";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCatalogue } from "../src/errors";
@@ -17,8 +18,12 @@ describe("error vocabulary", () => {
   });
   afterAll(() => app.close());
 
-  it("explains every code in docs/errors.md, and nothing that is not a code", () => {
-    const codes = new Set([...Object.keys(CommonErrorCodes), ...Object.keys(errorCatalogue)]);
+  it("explains every code of both services in docs/errors.md, and nothing that is not a code", () => {
+    const codes = new Set([
+      ...Object.keys(CommonErrorCodes),
+      ...Object.keys(errorCatalogue),
+      ...Object.keys(apiErrorCatalogue),
+    ]);
     for (const code of codes) expect(sections.has(code), code).toBe(true);
     for (const section of sections) expect(codes.has(section), section).toBe(true);
   });

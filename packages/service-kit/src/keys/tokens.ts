@@ -21,6 +21,11 @@ export interface VerifyOptions {
   /** The token kinds this caller accepts; a token of any other kind is refused (RFC 8725 §3.12). */
   typ: readonly string[];
   audience: string;
+  /**
+   * The longest lifetime (`exp - iat`) this kind of token is issued with; longer ones are refused. Defaults
+   * to the key store's `maxTokenTtlSeconds`, the longest of any kind, and may only be shorter.
+   */
+  maxTtlSeconds?: number;
 }
 
 export type Claims = Record<string, unknown> & {
@@ -174,7 +179,10 @@ export class TokenService {
     if (payload.iss !== this.issuer) throw new InvalidTokenError("wrong issuer");
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!audiences.includes(options.audience)) throw new InvalidTokenError("wrong audience");
-    this.#checkLifetime(payload);
+    this.#checkLifetime(
+      payload,
+      Math.min(options.maxTtlSeconds ?? Number.POSITIVE_INFINITY, this.keys.maxTokenTtlSeconds),
+    );
     const key = await this.keys.verificationKey(kid);
     if (!key) throw new InvalidTokenError("unknown key");
     return key.publicKeyPem;
@@ -192,11 +200,11 @@ export class TokenService {
   }
 
   /** The verifier checks `exp` and `nbf`, not `iat`: a token must also be issued by now and live no longer than ours. */
-  #checkLifetime({ iat, exp }: Record<string, unknown>): void {
+  #checkLifetime({ iat, exp }: Record<string, unknown>, maxTtlSeconds: number): void {
     if (typeof iat !== "number" || typeof exp !== "number" || !Number.isFinite(iat) || !Number.isFinite(exp)) {
       throw new InvalidTokenError("malformed");
     }
     if (iat > this.clock() / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new InvalidTokenError("issued in the future");
-    if (exp - iat > this.keys.maxTokenTtlSeconds) throw new InvalidTokenError("lifetime too long");
+    if (exp - iat > maxTtlSeconds) throw new InvalidTokenError("lifetime too long");
   }
 }

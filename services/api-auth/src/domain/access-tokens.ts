@@ -1,11 +1,12 @@
 import type { Db } from "@ipaas/db";
 import { writeAudit } from "@ipaas/domain";
 import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
+import { fail } from "../errors";
 import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
 
 /** The JOSE `typ` of partner access tokens (RFC 9068 §2.1). */
-const ACCESS_TOKEN_TYPE = "at+jwt";
+export const ACCESS_TOKEN_TYPE = "at+jwt";
 /** Anything longer is not one of our tokens; it is refused without being parsed. */
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -36,6 +37,8 @@ const INACTIVE: Introspection = Object.freeze({ active: false });
 
 export interface AccessTokensDeps {
   tokens: TokenService;
+  /** Where a client's current state is read (the client cache). */
+  clients: { get(clientKey: string): Promise<ClientRecord | null> };
   db: Db;
   audience: string;
   ttlSeconds: number;
@@ -51,6 +54,11 @@ export class AccessTokens {
 
   constructor(private readonly deps: AccessTokensDeps) {
     this.#now = deps.now ?? Date.now;
+  }
+
+  /** What a partner access token is verified as: its kind, audience and lifetime. */
+  get kind() {
+    return { typ: [ACCESS_TOKEN_TYPE], audience: this.deps.audience, maxTtlSeconds: this.deps.ttlSeconds };
   }
 
   async issue(client: ClientRecord, scopes: readonly string[]): Promise<IssuedAccessToken> {
@@ -80,12 +88,38 @@ export class AccessTokens {
    */
   async introspect(token: string, caller: ClientRecord): Promise<Introspection> {
     const claims = await this.#ownClaims(token, caller);
-    if (claims === null) return INACTIVE;
-    if (!organizationInGoodStanding(caller) || issuedBefore(claims.iat, caller.tokensNotBefore)) return INACTIVE;
-    const scope = scopesStillGranted(claims.scope, caller.scopes);
-    if (scope === null) return INACTIVE;
-    if (await isRevoked(this.deps.db, claims.jti)) return INACTIVE;
-    return { active: true, token_type: "Bearer", ...claims, scope };
+    const active = claims && (await this.#stillActive(claims, caller));
+    return active ? { active: true, token_type: "Bearer", ...active } : INACTIVE;
+  }
+
+  /**
+   * The organization calling with a partner access token (already verified from the request's Bearer
+   * header): refused with INVALID_TOKEN unless it is still active as introspection would say, and with
+   * INSUFFICIENT_SCOPE unless it still grants `scope`.
+   */
+  async callerOf(verified: Record<string, unknown>, scope: string): Promise<{ organizationId: string }> {
+    const claims = accessTokenClaims(verified);
+    const client = claims && (await this.deps.clients.get(claims.client_id));
+    const active =
+      claims && client && client.organizationId === claims.sub && (await this.#stillActive(claims, client));
+    if (!active) throw fail("INVALID_TOKEN", "the partner token is not active");
+    if (!active.scope.split(" ").includes(scope))
+      throw fail("INSUFFICIENT_SCOPE", `this route needs the ${scope} scope`);
+    return { organizationId: active.sub };
+  }
+
+  /**
+   * A token's claims while it is in force for `client`, with `scope` cut to what the organization still
+   * holds (`client` comes from the client cache, which organization events refresh, so a scope taken away
+   * stops working at once); null when the organization is not in good standing, the token predates the
+   * credential's `tokensNotBefore`, it was revoked, or it is left with none of its scopes.
+   */
+  async #stillActive(claims: AccessTokenClaims, client: ClientRecord): Promise<AccessTokenClaims | null> {
+    if (!organizationInGoodStanding(client) || issuedBefore(claims.iat, client.tokensNotBefore)) return null;
+    const scope = scopesStillGranted(claims.scope, client.scopes);
+    if (scope === null) return null;
+    if (await isRevoked(this.deps.db, claims.jti)) return null;
+    return { ...claims, scope };
   }
 
   /**
@@ -129,26 +163,32 @@ export class AccessTokens {
     let claims: Record<string, unknown>;
     try {
       // Checks signature, algorithm, issuer, expiry, `typ` and audience: dashboard and end-user tokens fail here.
-      ({ claims } = await this.deps.tokens.verify(token, { typ: [ACCESS_TOKEN_TYPE], audience: this.deps.audience }));
+      ({ claims } = await this.deps.tokens.verify(token, this.kind));
     } catch (error) {
       if (error instanceof InvalidTokenError) return null;
       throw error;
     }
-    const { iss, sub, aud, client_id, scope, iat, exp, jti } = claims;
-    if (
-      typeof iss !== "string" ||
-      typeof aud !== "string" ||
-      typeof scope !== "string" ||
-      typeof iat !== "number" ||
-      typeof exp !== "number" ||
-      typeof jti !== "string" ||
-      client_id !== caller.clientKey ||
-      sub !== caller.organizationId
-    ) {
-      return null;
-    }
-    return { iss, sub, aud, client_id, scope, iat, exp, jti };
+    const own = accessTokenClaims(claims);
+    return own && own.client_id === caller.clientKey && own.sub === caller.organizationId ? own : null;
   }
+}
+
+/** The RFC 9068 claims of a verified token, or null when one is missing or of the wrong type. */
+function accessTokenClaims(claims: Record<string, unknown>): AccessTokenClaims | null {
+  const { iss, sub, aud, client_id, scope, iat, exp, jti } = claims;
+  if (
+    typeof iss !== "string" ||
+    typeof sub !== "string" ||
+    typeof aud !== "string" ||
+    typeof client_id !== "string" ||
+    typeof scope !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number" ||
+    typeof jti !== "string"
+  ) {
+    return null;
+  }
+  return { iss, sub, aud, client_id, scope, iat, exp, jti };
 }
 
 /**

@@ -15,11 +15,12 @@ export const accessTokensPlugin = fp(
       "accessTokens",
       new AccessTokens({
         tokens: app.tokens,
+        clients: app.clients,
         db: app.db,
         audience,
         ttlSeconds,
       }),
     );
   },
-  { name: "access-tokens", dependencies: ["platform", "database", "signing-keys"] },
+  { name: "access-tokens", dependencies: ["platform", "database", "signing-keys", "client-cache"] },
 );

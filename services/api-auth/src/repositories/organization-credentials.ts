@@ -44,3 +44,11 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
     tokensNotBefore: row.tokensNotBefore,
   };
 }
+
+/** An organization's one-time-code settings and name. */
+export async function findOtpOrganization(db: DbOrTx, organizationId: string) {
+  return db.tenant.findFirst({
+    where: { id: organizationId, kind: "ORGANIZATION", deletedAt: null },
+    select: { name: true, otpChannels: true, otpSettings: true },
+  });
+}

@@ -1,12 +1,7 @@
 import Type from "typebox";
 import { MAX_PASSWORD_LENGTH } from "../features/passwords/policy";
 
-const Problem = Type.Ref("Problem");
-
-/** Problem responses a route can give, for the OpenAPI document. */
-export function problems(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, Problem]));
-}
+export { problems } from "@ipaas/service-kit";
 
 // Lengths are bounds against abuse; the real rules (password policy, email shape) run in the domain.
 export const Email = Type.String({ format: "email", maxLength: 254, description: "Case is ignored" });

@@ -1,0 +1,228 @@
+import type { Db } from "@ipaas/db";
+import { newId } from "@ipaas/domain";
+import { InvalidTokenError, issuedBefore, type MasterKey, type TokenService } from "@ipaas/service-kit";
+import { fail } from "../../errors";
+import { findOrCreateEndUser, findOrCreateSubject, findSubject, forgetSubject } from "../../repositories/end-users";
+import { findOtpOrganization } from "../../repositories/organization-credentials";
+import {
+  countAttempt,
+  findDeliveryState,
+  insertChallenge,
+  latestOpenChallenge,
+  lockDestination,
+  markConsumed,
+} from "../../repositories/otp-challenges";
+import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
+import { destinationFor } from "./destinations";
+import { MAX_CODE_ATTEMPTS, type OtpSettings, otpSettingsOf } from "./otp-settings";
+import { RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
+
+/** End-user tokens: their own audience, so no partner or dashboard route takes one, and they no other. */
+/** The longest an organization may let its users' tokens live. */
+export const USER_TOKEN_MAX_TTL_SECONDS = 86_400;
+export const USER_TOKEN = { typ: "at+jwt", audience: "ipaas-user-api" } as const;
+
+/** The organization calling, as its partner access token names it. */
+export interface PartnerCaller {
+  organizationId: string;
+}
+
+export interface SendInput {
+  channel: string;
+  destination: string;
+}
+
+export type VerifyInput = { code: string } & ({ requestId: string } | { channel: string; destination: string });
+
+export interface Sent {
+  requestId: string;
+  channel: string;
+  expiresIn: number;
+  resendAfter: number;
+}
+
+export interface Verified {
+  userId: string;
+  token: string;
+  expiresIn: number;
+  isNewUser: boolean;
+}
+
+export type TokenStatus = { active: false } | { active: true; userId: string; expiresAt: string };
+
+const INVALID_CODE = () => fail("INVALID_CODE");
+
+/**
+ * One-time codes for an organization's end users. The organization learns a request id, then a pairwise
+ * `userId` and a token; never anything about the person. Phone numbers and emails are kept encrypted and
+ * found by keyed hashes; codes are kept as keyed hashes (and, until delivered, encrypted for the sender).
+ */
+export class OneTimeCodes {
+  readonly #now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly masterKey: MasterKey,
+    private readonly tokens: TokenService,
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
+  }
+
+  /**
+   * Creates a code for a destination and queues it for delivery: the same answer whether or not the person
+   * exists. Refused with 403 for a channel or country the organization has not enabled, 429 past a limit.
+   */
+  async send(caller: PartnerCaller, input: SendInput, ip: string | null): Promise<Sent> {
+    const settings = await this.#settings(caller);
+    const destination = destinationFor(input.channel, input.destination, settings);
+    const destinationHash = contactHash(this.masterKey, destination.kind, destination.value);
+    const id = newId("otp");
+    const code = randomCode(settings.codeLength);
+    const now = new Date(this.#now());
+    await this.db.$transaction(async (tx) => {
+      await lockDestination(tx, caller.organizationId, destinationHash);
+      await takeSendAllowance(
+        tx,
+        {
+          organizationId: caller.organizationId,
+          destinationHash,
+          rangeHash: destination.range && this.masterKey.lookupHash(destination.range, "phone-range"),
+          dailyBudget: settings.dailyBudget,
+        },
+        now,
+      );
+      await insertChallenge(tx, {
+        id,
+        tenantId: caller.organizationId,
+        channel: destination.channel,
+        destinationHash,
+        destinationEncrypted: this.masterKey.encrypt(destination.value, `otp-destination:${id}`),
+        codeHash: codeHash(this.masterKey, id, code),
+        codeEncrypted: this.masterKey.encrypt(code, `otp-code:${id}`),
+        maxAttempts: MAX_CODE_ATTEMPTS,
+        expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000),
+        ip,
+      });
+    });
+    return {
+      requestId: id,
+      channel: destination.channel,
+      expiresIn: settings.ttlSeconds,
+      resendAfter: RESEND_AFTER_SECONDS,
+    };
+  }
+
+  /**
+   * Checks a code: once right, the challenge is used and the person signed in (created on their first
+   * verification; a new pairwise `userId` on their first at this organization). A wrong, expired, used,
+   * burned or unknown code is one and the same `INVALID_CODE`; the fifth wrong try burns the code.
+   */
+  async verify(caller: PartnerCaller, input: VerifyInput): Promise<Verified> {
+    const settings = await this.#settings(caller);
+    const requestId = "requestId" in input ? input.requestId : await this.#openRequestFor(caller, input, settings);
+    if (!requestId) throw INVALID_CODE();
+    const code = input.code.trim();
+    const now = new Date(this.#now());
+    const outcome = await this.db.$transaction(async (tx) => {
+      const challenge = await countAttempt(tx, requestId, caller.organizationId, now);
+      if (!challenge) return null;
+      if (!/^\d+$/.test(code) || !codeMatches(this.masterKey, requestId, code, challenge.codeHash)) return "wrong";
+      await markConsumed(tx, requestId, now);
+      const kind = challenge.channel === "EMAIL" ? "email" : "phone";
+      const value = this.masterKey.decrypt(challenge.destinationEncrypted, `otp-destination:${requestId}`);
+      const endUserId = newId("eu");
+      const person = await findOrCreateEndUser(
+        tx,
+        { kind, hash: challenge.destinationHash },
+        { id: endUserId, encrypted: this.masterKey.encrypt(value, `end-user-${kind}:${endUserId}`) },
+      );
+      if (person.status !== "ACTIVE") return null;
+      return findOrCreateSubject(tx, person.id, caller.organizationId, newId("sub"));
+    });
+    // A wrong try is counted (committed) before it is answered.
+    if (outcome === null || outcome === "wrong") throw INVALID_CODE();
+    const issued = this.tokens.sign(
+      { org: caller.organizationId },
+      {
+        typ: USER_TOKEN.typ,
+        audience: USER_TOKEN.audience,
+        subject: outcome.id,
+        ttlSeconds: settings.userTokenTtlSeconds,
+      },
+    );
+    return {
+      userId: outcome.id,
+      token: issued.token,
+      expiresIn: settings.userTokenTtlSeconds,
+      isNewUser: outcome.created,
+    };
+  }
+
+  /** Whether a user token is active, for the organization whose user it names (any other is inactive). */
+  async tokenStatus(caller: PartnerCaller, token: string): Promise<TokenStatus> {
+    let claims: Record<string, unknown>;
+    try {
+      ({ claims } = await this.tokens.verify(token, {
+        typ: [USER_TOKEN.typ],
+        audience: USER_TOKEN.audience,
+        maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS,
+      }));
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { active: false };
+      throw error;
+    }
+    const { sub, org, iat, exp } = claims;
+    if (
+      typeof sub !== "string" ||
+      org !== caller.organizationId ||
+      typeof iat !== "number" ||
+      typeof exp !== "number"
+    ) {
+      return { active: false };
+    }
+    const subject = await findSubject(this.db, sub, caller.organizationId);
+    if (subject?.endUser.status !== "ACTIVE" || issuedBefore(iat, subject.endUser.tokensNotBefore)) {
+      return { active: false };
+    }
+    return { active: true, userId: sub, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /** Where a request's delivery stands; never where it went. */
+  async deliveryState(caller: PartnerCaller, requestId: string) {
+    const state = await findDeliveryState(this.db, requestId, caller.organizationId);
+    if (!state) throw fail("NOT_FOUND", "no such request");
+    return {
+      requestId: state.id,
+      channel: state.channel.toLowerCase(),
+      status: state.deliveryStatus.toLowerCase() as "queued" | "sent" | "failed",
+      createdAt: state.createdAt.toISOString(),
+      sentAt: state.sentAt?.toISOString() ?? null,
+      expiresAt: state.expiresAt.toISOString(),
+    };
+  }
+
+  /** The organization forgets one of its users; the person goes when no organization knows them. */
+  async forget(caller: PartnerCaller, userId: string): Promise<void> {
+    const forgotten = await this.db.$transaction((tx) => forgetSubject(tx, userId, caller.organizationId));
+    if (!forgotten) throw fail("NOT_FOUND", "no such user");
+  }
+
+  async #settings(caller: PartnerCaller): Promise<OtpSettings> {
+    const organization = await findOtpOrganization(this.db, caller.organizationId);
+    if (!organization) throw fail("INVALID_TOKEN", "organization not found");
+    return otpSettingsOf(organization);
+  }
+
+  async #openRequestFor(caller: PartnerCaller, input: { channel: string; destination: string }, settings: OtpSettings) {
+    let destination: ReturnType<typeof destinationFor>;
+    try {
+      destination = destinationFor(input.channel, input.destination, settings);
+    } catch {
+      // Whatever is wrong with the destination, the answer is the one every failed verification gets.
+      return null;
+    }
+    const hash = contactHash(this.masterKey, destination.kind, destination.value);
+    return (await latestOpenChallenge(this.db, caller.organizationId, destination.channel, hash))?.id ?? null;
+  }
+}

@@ -1,0 +1,53 @@
+import type { Tx } from "@ipaas/db";
+import { fail } from "../../errors";
+import { recentSends } from "../../repositories/otp-challenges";
+import { takeFromCounter } from "../../repositories/send-counters";
+
+/** A new code to the same destination waits this long. */
+export const RESEND_AFTER_SECONDS = 30;
+/** Codes one destination receives from one organization per hour. */
+const PER_DESTINATION_PER_HOUR = 5;
+/** Codes the numbers of one range (all but the last four digits) receive from one organization per hour. */
+const PER_RANGE_PER_HOUR = 20;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+function refuse(what: string, retryAfterMs: number): never {
+  const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  throw fail("RATE_LIMITED", `${what}; try again in ${seconds} s`, { headers: { "retry-after": seconds } });
+}
+
+/**
+ * Every limit a send must pass, checked and counted inside the send's transaction (the destination is
+ * locked by the caller): the resend cooldown and hourly cap per destination, the hourly cap per number
+ * range (SMS pumping spreads over many numbers of one range), and the organization's daily budget. A
+ * refused send writes nothing, its counts included.
+ */
+export async function takeSendAllowance(
+  tx: Tx,
+  send: { organizationId: string; destinationHash: string; rangeHash: string | null; dailyBudget: number },
+  now: Date,
+): Promise<void> {
+  const at = now.getTime();
+  const recent = await recentSends(tx, send.organizationId, send.destinationHash, new Date(at - HOUR_MS));
+  const last = recent[0];
+  if (last && at - last.getTime() < RESEND_AFTER_SECONDS * 1000) {
+    refuse("a code was sent to this destination moments ago", last.getTime() + RESEND_AFTER_SECONDS * 1000 - at);
+  }
+  const oldest = recent[recent.length - 1];
+  if (recent.length >= PER_DESTINATION_PER_HOUR && oldest) {
+    refuse("too many codes to this destination this hour", oldest.getTime() + HOUR_MS - at);
+  }
+  const hour = at - (at % HOUR_MS);
+  if (send.rangeHash !== null) {
+    const key = `range:${send.organizationId}:${send.rangeHash}`;
+    if (!(await takeFromCounter(tx, key, new Date(hour), PER_RANGE_PER_HOUR))) {
+      refuse("too many codes to numbers of this range this hour", hour + HOUR_MS - at);
+    }
+  }
+  const day = at - (at % DAY_MS);
+  if (!(await takeFromCounter(tx, `budget:${send.organizationId}`, new Date(day), send.dailyBudget))) {
+    refuse("the organization's daily budget of codes is spent", day + DAY_MS - at);
+  }
+}

@@ -1,0 +1,37 @@
+import { bearerAuthenticator, InvalidTokenError } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { OneTimeCodes, type PartnerCaller } from "../domain/end-users/one-time-codes";
+import { fail } from "../errors";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    oneTimeCodes: OneTimeCodes;
+    /** The organization calling with a partner access token that grants `scope`; refuses 401 or 403. */
+    partnerCaller(request: FastifyRequest, scope: string): Promise<PartnerCaller>;
+  }
+}
+
+/** End-user sign-in with one-time codes, and the partner authentication its routes use. */
+export const oneTimeCodesPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.decorate("oneTimeCodes", new OneTimeCodes(app.db, app.masterKey, app.tokens));
+    const partner = await bearerAuthenticator(app, "partner", app.accessTokens.kind);
+    app.decorate("partnerCaller", async (request: FastifyRequest, scope: string) => {
+      let claims: Record<string, unknown>;
+      try {
+        claims = await partner(request);
+      } catch (error) {
+        if (!(error instanceof InvalidTokenError)) throw error;
+        throw fail(
+          "INVALID_TOKEN",
+          error.reason === "no bearer token"
+            ? "send a partner access token as `Authorization: Bearer <token>`"
+            : error.reason,
+        );
+      }
+      return app.accessTokens.callerOf(claims, scope);
+    });
+  },
+  { name: "one-time-codes", dependencies: ["database", "signing-keys", "access-tokens"] },
+);

@@ -1,0 +1,69 @@
+import type { DbOrTx, Tx } from "@ipaas/db";
+
+export interface ContactKey {
+  kind: "phone" | "email";
+  hash: string;
+}
+
+/** The person with this phone number or email (by its keyed hash), or null. */
+export async function findEndUserByContact(db: DbOrTx, contact: ContactKey) {
+  return db.endUser.findUnique({
+    where: contact.kind === "phone" ? { phoneHash: contact.hash } : { emailHash: contact.hash },
+    select: { id: true, status: true },
+  });
+}
+
+/**
+ * The person with this contact, created with it when there is none. Two first verifications of one
+ * person at once make one person: the loser of the unique index reads the winner's row.
+ */
+export async function findOrCreateEndUser(
+  tx: Tx,
+  contact: ContactKey,
+  created: { id: string; encrypted: string },
+): Promise<{ id: string; status: string }> {
+  const column = contact.kind === "phone" ? { phoneHash: contact.hash } : { emailHash: contact.hash };
+  const value =
+    contact.kind === "phone" ? { phoneEncrypted: created.encrypted } : { emailEncrypted: created.encrypted };
+  await tx.endUser.createMany({ data: [{ id: created.id, ...column, ...value }], skipDuplicates: true });
+  return tx.endUser.findUniqueOrThrow({ where: column, select: { id: true, status: true } });
+}
+
+/** The organization's userId for a person, made on their first verification there. */
+export async function findOrCreateSubject(
+  tx: Tx,
+  endUserId: string,
+  tenantId: string,
+  newSubjectId: string,
+): Promise<{ id: string; created: boolean }> {
+  await tx.pairwiseSubject.createMany({ data: [{ id: newSubjectId, endUserId, tenantId }], skipDuplicates: true });
+  const row = await tx.pairwiseSubject.findUniqueOrThrow({
+    where: { endUserId_tenantId: { endUserId, tenantId } },
+    select: { id: true },
+  });
+  return { id: row.id, created: row.id === newSubjectId };
+}
+
+/** An organization's user: the pairwise subject with the person's state. */
+export async function findSubject(db: DbOrTx, subjectId: string, tenantId: string) {
+  return db.pairwiseSubject.findFirst({
+    where: { id: subjectId, tenantId },
+    select: { id: true, endUserId: true, endUser: { select: { status: true, tokensNotBefore: true } } },
+  });
+}
+
+/**
+ * The organization forgets its user: the pairwise link goes, and the person with it when no organization
+ * links to them any more. Returns whether there was such a user.
+ */
+export async function forgetSubject(tx: Tx, subjectId: string, tenantId: string): Promise<boolean> {
+  const subject = await tx.pairwiseSubject.findFirst({
+    where: { id: subjectId, tenantId },
+    select: { endUserId: true },
+  });
+  if (!subject) return false;
+  await tx.pairwiseSubject.delete({ where: { id: subjectId } });
+  const remaining = await tx.pairwiseSubject.count({ where: { endUserId: subject.endUserId } });
+  if (remaining === 0) await tx.endUser.delete({ where: { id: subject.endUserId } });
+  return true;
+}

@@ -1,0 +1,82 @@
+import type { DbOrTx, Tx } from "@ipaas/db";
+import type { Channel } from "../domain/end-users/otp-settings";
+
+const CHANNEL_ENUM = { sms: "SMS", email: "EMAIL", whatsapp: "WHATSAPP" } as const;
+
+export interface NewChallenge {
+  id: string;
+  tenantId: string;
+  channel: Channel;
+  destinationHash: string;
+  destinationEncrypted: string;
+  codeHash: string;
+  codeEncrypted: string;
+  maxAttempts: number;
+  expiresAt: Date;
+  ip: string | null;
+}
+
+export async function insertChallenge(tx: Tx, challenge: NewChallenge): Promise<void> {
+  await tx.otpChallenge.create({ data: { ...challenge, channel: CHANNEL_ENUM[challenge.channel] } });
+}
+
+/**
+ * Serialises the sends to one destination of one organization until the transaction ends, so the
+ * cooldown and the hourly cap are checked and written by one request at a time.
+ */
+export async function lockDestination(tx: Tx, tenantId: string, destinationHash: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`otp:${tenantId}:${destinationHash}`}, 0))`;
+}
+
+/** When codes went to this destination for this organization since `since`, newest first. */
+export async function recentSends(tx: Tx, tenantId: string, destinationHash: string, since: Date): Promise<Date[]> {
+  const rows = await tx.otpChallenge.findMany({
+    where: { tenantId, destinationHash, createdAt: { gte: since } },
+    select: { createdAt: true },
+    orderBy: { createdAt: "desc" },
+  });
+  return rows.map((r) => r.createdAt);
+}
+
+/** The latest challenge still open for a destination (the verify call that names the destination). */
+export async function latestOpenChallenge(db: DbOrTx, tenantId: string, channel: Channel, destinationHash: string) {
+  return db.otpChallenge.findFirst({
+    where: { tenantId, channel: CHANNEL_ENUM[channel], destinationHash, consumedAt: null },
+    select: { id: true },
+    orderBy: { createdAt: "desc" },
+  });
+}
+
+export interface ChallengeAttempt {
+  codeHash: string;
+  attempts: number;
+  channel: "SMS" | "EMAIL" | "WHATSAPP";
+  destinationHash: string;
+  destinationEncrypted: string;
+}
+
+/**
+ * Counts one try at a challenge of this organization that is open (not used, not expired, not burned)
+ * and returns it, holding its row lock until the transaction ends; null when there is no such challenge.
+ * A second verifier of the same code waits here for the first to finish, then finds it used.
+ */
+export async function countAttempt(tx: Tx, id: string, tenantId: string, now: Date): Promise<ChallengeAttempt | null> {
+  const rows = await tx.$queryRaw<ChallengeAttempt[]>`
+    UPDATE otp_challenges SET attempts = attempts + 1
+    WHERE id = ${id} AND "tenantId" = ${tenantId} AND "consumedAt" IS NULL
+      AND "expiresAt" > ${now} AND attempts < "maxAttempts"
+    RETURNING "codeHash", attempts, channel::text AS channel, "destinationHash", "destinationEncrypted"`;
+  return rows[0] ?? null;
+}
+
+export async function markConsumed(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx.otpChallenge.update({ where: { id }, data: { consumedAt: now, codeEncrypted: null } });
+}
+
+/** What the organization may know of one of its requests: the delivery state, never the destination. */
+export async function findDeliveryState(db: DbOrTx, id: string, tenantId: string) {
+  return db.otpChallenge.findFirst({
+    where: { id, tenantId },
+    select: { id: true, channel: true, deliveryStatus: true, createdAt: true, sentAt: true, expiresAt: true },
+  });
+}

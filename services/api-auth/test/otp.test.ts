@@ -1,0 +1,251 @@
+// End-user sign-in with one-time codes, over HTTP: the organization's backend sends a code, the person
+// reads it, the backend checks it and learns only a pairwise userId and a token.
+import { buildApiAuth, decodeJwt, issuedCode, newOrganization, tokenFor, withBearer } from "@ipaas/testing";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+describe("one-time codes", () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildApiAuth();
+  });
+  afterAll(() => app.close());
+
+  let counter = 0;
+  /** A unique address or number for this run. */
+  const person = () => {
+    counter += 1;
+    const n = `${Date.now() % 1_000_000}${counter}`.padStart(8, "0").slice(-8);
+    return { email: `Person.${n}@Example.test`, phone: `98${n}` };
+  };
+
+  async function partner(scopes = ["otp"], settings?: object) {
+    const org = await newOrganization(app, { scopes });
+    if (settings) await app.db.tenant.update({ where: { id: org.id }, data: { otpSettings: settings } });
+    const token = await tokenFor(app, org, { scope: scopes.join(" ") });
+    return {
+      org,
+      token,
+      call: (method: "GET" | "POST" | "DELETE", url: string, body?: object) =>
+        withBearer(app, token, method, url, body),
+    };
+  }
+
+  async function signIn(p: Awaited<ReturnType<typeof partner>>, destination: string, channel = "email") {
+    const sent = await p.call("POST", "/v1/otp/send", { channel, destination });
+    expect(sent.statusCode).toBe(202);
+    const { requestId } = sent.json() as { requestId: string };
+    const verified = await p.call("POST", "/v1/otp/verify", { requestId, code: await issuedCode(app, requestId) });
+    expect(verified.statusCode).toBe(200);
+    return verified.json() as { userId: string; token: string; expiresIn: number; isNewUser: boolean };
+  }
+
+  it("sends a code and answers the same for a person who exists and one who does not", async () => {
+    const p = await partner();
+    const known = person();
+    await signIn(p, known.email);
+    const again = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    const stranger = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    expect(again.statusCode).toBe(202);
+    expect(Object.keys(again.json()).sort()).toEqual(Object.keys(stranger.json()).sort());
+    expect(stranger.json()).toMatchObject({ channel: "email", expiresIn: 300, resendAfter: 30 });
+    expect(stranger.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("keeps no phone, email or code in the clear", async () => {
+    const p = await partner();
+    const who = person();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "sms", destination: who.phone });
+    const { requestId } = sent.json() as { requestId: string };
+    const code = await issuedCode(app, requestId);
+    const row = await app.db.otpChallenge.findUniqueOrThrow({ where: { id: requestId } });
+    const stored = JSON.stringify(row);
+    expect(stored).not.toContain(who.phone);
+    expect(stored).not.toContain(code);
+    expect(code).toMatch(/^\d{6}$/);
+    const verified = await p.call("POST", "/v1/otp/verify", { requestId, code });
+    const { userId } = verified.json() as { userId: string };
+    const subject = await app.db.pairwiseSubject.findUniqueOrThrow({
+      where: { id: userId },
+      include: { endUser: true },
+    });
+    expect(JSON.stringify(subject)).not.toContain(who.phone);
+    expect(subject.endUser.phoneEncrypted).toBeTruthy();
+    // The code is no longer held once used.
+    expect((await app.db.otpChallenge.findUniqueOrThrow({ where: { id: requestId } })).codeEncrypted).toBeNull();
+  });
+
+  it("gives a pairwise userId and a user token with nothing personal in it", async () => {
+    const a = await partner();
+    const b = await partner();
+    const who = person();
+    const first = await signIn(a, who.email);
+    expect(first.isNewUser).toBe(true);
+    // Past the resend cooldown, as if the person came back later.
+    await app.db.otpChallenge.updateMany({
+      where: { tenantId: a.org.id },
+      data: { createdAt: new Date(Date.now() - 60_000) },
+    });
+    const again = await signIn(a, who.email.toLowerCase());
+    expect(again).toMatchObject({ userId: first.userId, isNewUser: false });
+    const elsewhere = await signIn(b, who.email);
+    expect(elsewhere.isNewUser).toBe(true);
+    expect(elsewhere.userId).not.toBe(first.userId);
+
+    const { header, payload } = decodeJwt(first.token);
+    expect(header).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
+    expect(payload).toMatchObject({ sub: first.userId, org: a.org.id, aud: "ipaas-user-api" });
+    expect(Number(payload.exp) - Number(payload.iat)).toBe(3600);
+    for (const body of [JSON.stringify(first), JSON.stringify(payload)]) {
+      expect(body.toLowerCase()).not.toContain(who.email.toLowerCase());
+    }
+  });
+
+  it("takes the seed's form: channel mobile, the number without its country code, and the code", async () => {
+    const p = await partner();
+    const who = person();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "mobile", destination: who.phone });
+    expect(sent.json()).toMatchObject({ channel: "sms" });
+    const code = await issuedCode(app, (sent.json() as { requestId: string }).requestId);
+    const verified = await p.call("POST", "/v1/otp/verify", {
+      channel: "mobile",
+      destination: `+91${who.phone}`,
+      code,
+    });
+    expect(verified.statusCode).toBe(200);
+  });
+
+  it("accepts exactly one of 20 parallel verifications of one code", async () => {
+    const p = await partner();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    const { requestId } = sent.json() as { requestId: string };
+    const code = await issuedCode(app, requestId);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => p.call("POST", "/v1/otp/verify", { requestId, code })),
+    );
+    expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    for (const r of answers.filter((a) => a.statusCode !== 200)) expect(r.json().code).toBe("INVALID_CODE");
+  });
+
+  it("answers one INVALID_CODE for wrong, wrong-length, unknown and used codes, and burns a code after five wrong tries", async () => {
+    const p = await partner();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    const { requestId } = sent.json() as { requestId: string };
+    const code = await issuedCode(app, requestId);
+    const wrong = code === "000000" ? "111111" : "000000";
+    const tries = [wrong, "12", "1234567", wrong, wrong];
+    for (const attempt of tries) {
+      const res = await p.call("POST", "/v1/otp/verify", { requestId, code: attempt });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe("INVALID_CODE");
+    }
+    const burned = await p.call("POST", "/v1/otp/verify", { requestId, code });
+    expect(burned.json().code).toBe("INVALID_CODE");
+    const unknown = await p.call("POST", "/v1/otp/verify", { requestId: "otp_nothing", code });
+    expect(unknown.json().code).toBe("INVALID_CODE");
+  });
+
+  it("refuses a second code to one destination within 30 s, writing nothing", async () => {
+    const p = await partner();
+    const destination = person().email;
+    expect((await p.call("POST", "/v1/otp/send", { channel: "email", destination })).statusCode).toBe(202);
+    const before = await app.db.otpChallenge.count({ where: { tenantId: p.org.id } });
+    const again = await p.call("POST", "/v1/otp/send", { channel: "email", destination });
+    expect(again.statusCode).toBe(429);
+    expect(Number(again.headers["retry-after"])).toBeGreaterThan(0);
+    expect(await app.db.otpChallenge.count({ where: { tenantId: p.org.id } })).toBe(before);
+  });
+
+  it("holds the daily budget and the cap on numbers of one range", async () => {
+    const budget = await partner(["otp"], { dailyBudget: 2 });
+    for (const expected of [202, 202, 429]) {
+      const res = await budget.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+      expect(res.statusCode).toBe(expected);
+    }
+    const pumping = await partner();
+    const range = `+9198${String(Date.now()).slice(-4)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const res = await pumping.call("POST", "/v1/otp/send", {
+        channel: "sms",
+        destination: `${range}${String(i).padStart(4, "0")}`,
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 202)).toBe(true);
+    expect(statuses[20]).toBe(429);
+  });
+
+  it("refuses a channel or a country the organization has not enabled, and a number that is not one", async () => {
+    const p = await partner();
+    const whatsapp = await p.call("POST", "/v1/otp/send", { channel: "whatsapp", destination: "+919876543210" });
+    expect(whatsapp.statusCode).toBe(403);
+    expect(whatsapp.json().code).toBe("CHANNEL_NOT_ALLOWED");
+    const abroad = await p.call("POST", "/v1/otp/send", { channel: "sms", destination: "+1 415 555 2671" });
+    expect(abroad.statusCode).toBe(403);
+    expect(abroad.json().code).toBe("COUNTRY_NOT_ALLOWED");
+    const nonsense = await p.call("POST", "/v1/otp/send", { channel: "sms", destination: "123" });
+    expect(nonsense.statusCode).toBe(400);
+    expect(nonsense.json().code).toBe("INVALID_DESTINATION");
+    const pigeon = await p.call("POST", "/v1/otp/send", { channel: "pigeon", destination: "x@example.test" });
+    expect(pigeon.statusCode).toBe(400);
+  });
+
+  it("lets in only a partner token that grants otp; a user token is no partner token", async () => {
+    const p = await partner(["read_bills"]);
+    const noScope = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    expect(noScope.statusCode).toBe(403);
+    expect(noScope.json().code).toBe("INSUFFICIENT_SCOPE");
+    const anonymous = await app.inject({
+      method: "POST",
+      url: "/v1/otp/send",
+      payload: { channel: "email", destination: "a@b.test" },
+    });
+    expect(anonymous.statusCode).toBe(401);
+    const q = await partner();
+    const user = await signIn(q, person().email);
+    const asUser = await withBearer(app, user.token, "POST", "/v1/otp/send", {
+      channel: "email",
+      destination: person().email,
+    });
+    expect(asUser.statusCode).toBe(401);
+  });
+
+  it("says whether a user token is active, for the organization's own users only, until the user is forgotten", async () => {
+    const a = await partner();
+    const b = await partner();
+    const user = await signIn(a, person().email);
+    const status = await a.call("POST", "/v1/otp/token-status", { token: user.token });
+    expect(status.json()).toMatchObject({ active: true, userId: user.userId });
+    expect((await b.call("POST", "/v1/otp/token-status", { token: user.token })).json()).toEqual({ active: false });
+    expect((await a.call("POST", "/v1/otp/token-status", { token: a.token })).json()).toEqual({ active: false });
+
+    expect((await b.call("DELETE", `/v1/end-users/${user.userId}`)).statusCode).toBe(404);
+    expect((await a.call("DELETE", `/v1/end-users/${user.userId}`)).statusCode).toBe(204);
+    expect((await a.call("POST", "/v1/otp/token-status", { token: user.token })).json()).toEqual({ active: false });
+    expect(await app.db.pairwiseSubject.count({ where: { id: user.userId } })).toBe(0);
+  });
+
+  it("holds each kind of token to its own lifetime: a two-hour user token is active, a partner token never lives that long", async () => {
+    const p = await partner(["otp"], { userTokenTtlSeconds: 7200 });
+    const user = await signIn(p, person().email);
+    expect(user.expiresIn).toBe(7200);
+    expect((await p.call("POST", "/v1/otp/token-status", { token: user.token })).json()).toMatchObject({
+      active: true,
+    });
+    const { payload } = decodeJwt(p.token);
+    expect(Number(payload.exp) - Number(payload.iat)).toBeLessThanOrEqual(3600);
+  });
+
+  it("reports a request's delivery state to its organization only, without the destination", async () => {
+    const a = await partner();
+    const b = await partner();
+    const destination = person().email;
+    const sent = await a.call("POST", "/v1/otp/send", { channel: "email", destination });
+    const { requestId } = sent.json() as { requestId: string };
+    const state = await a.call("GET", `/v1/otp/requests/${requestId}`);
+    expect(state.json()).toMatchObject({ requestId, channel: "email", status: "queued", sentAt: null });
+    expect(state.body.toLowerCase()).not.toContain(destination.toLowerCase());
+    expect((await b.call("GET", `/v1/otp/requests/${requestId}`)).statusCode).toBe(404);
+  });
+});
