@@ -63,11 +63,22 @@ export const OrganizationDeletedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** A one-time code waits to be delivered: the worker reads where to and what from the database. */
+export const OtpDeliveryRequestedData = Type.Object(
+  {
+    organizationId: OrganizationId,
+    requestId: Type.String({ minLength: 1, maxLength: 64, pattern: SUBJECT_TOKEN }),
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
 /** Each event type and the schema of its data. */
 export const EventDataSchemas = {
   "organization.credential_rotated": CredentialRotatedData,
   "organization.updated": OrganizationUpdatedData,
   "organization.deleted": OrganizationDeletedData,
+  "otp.delivery_requested": OtpDeliveryRequestedData,
 } as const;
 
 export type EventType = keyof typeof EventDataSchemas;
@@ -79,15 +90,24 @@ export type CredentialRotatedEvent = {
 };
 export type OrganizationUpdatedEvent = { type: "organization.updated"; data: EventData<"organization.updated"> };
 export type OrganizationDeletedEvent = { type: "organization.deleted"; data: EventData<"organization.deleted"> };
+export type OtpDeliveryRequestedEvent = { type: "otp.delivery_requested"; data: EventData<"otp.delivery_requested"> };
+
+/** The events about an organization itself, which api-auth's client cache applies. */
+export type OrganizationEvent = CredentialRotatedEvent | OrganizationUpdatedEvent | OrganizationDeletedEvent;
 
 /** Every event, discriminated by `type`. */
-export type DomainEvent = CredentialRotatedEvent | OrganizationUpdatedEvent | OrganizationDeletedEvent;
+export type DomainEvent = OrganizationEvent | OtpDeliveryRequestedEvent;
+
+export function isOrganizationEvent(event: DomainEvent): event is OrganizationEvent {
+  return event.type.startsWith("organization.");
+}
 
 /** The whole union as one schema (for documentation or validation of `{ type, data }` envelopes). */
 export const DomainEventSchema = Type.Union([
   Type.Object({ type: Type.Literal("organization.credential_rotated"), data: CredentialRotatedData }),
   Type.Object({ type: Type.Literal("organization.updated"), data: OrganizationUpdatedData }),
   Type.Object({ type: Type.Literal("organization.deleted"), data: OrganizationDeletedData }),
+  Type.Object({ type: Type.Literal("otp.delivery_requested"), data: OtpDeliveryRequestedData }),
 ]);
 
 export const EVENT_TYPES = Object.keys(EventDataSchemas) as EventType[];
@@ -114,11 +134,15 @@ function assertSubjectPrefix(prefix: string): void {
   for (const token of prefix.split(".")) assertSubjectToken("subject prefix", token);
 }
 
-/** `<prefix>.organization.<organizationId>.<short type>`, e.g. `ipaas.organization.org_123.updated`. */
+/**
+ * `<prefix>.<family>.<organizationId>.<short type>`, the family being the type's first part: e.g.
+ * `ipaas.organization.org_123.updated`, `ipaas.otp.org_123.delivery_requested`.
+ */
 export function subjectFor(event: DomainEvent, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
   assertSubjectPrefix(prefix);
   assertSubjectToken("organizationId", event.data.organizationId);
-  return `${prefix}.organization.${event.data.organizationId}.${shortType(event.type)}`;
+  const family = event.type.slice(0, event.type.indexOf("."));
+  return `${prefix}.${family}.${event.data.organizationId}.${shortType(event.type)}`;
 }
 
 /** The subjects a stream (or consumer filter) needs to capture every organization event under `prefix`. */
@@ -131,12 +155,21 @@ export function organizationSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): s
 export interface StreamDefinition {
   name: string;
   subjects: (prefix: string) => string[];
+  /** `workqueue`: a message is removed once a consumer acknowledges it. Default `limits`. */
+  retention?: "limits" | "workqueue";
 }
 
 /** The stream every organization event is kept in (file storage; duplicates dropped by Nats-Msg-Id). */
 export const ORGANIZATION_STREAM = {
   name: "IPAAS_ORGANIZATION_EVENTS",
   subjects: (prefix) => [organizationSubjects(prefix)],
+} as const satisfies StreamDefinition;
+
+/** Codes waiting for delivery: a work queue, each message handled by one worker and then removed. */
+export const OTP_DELIVERY_STREAM = {
+  name: "IPAAS_OTP_DELIVERY",
+  subjects: (prefix) => [`${prefix}.otp.>`],
+  retention: "workqueue",
 } as const satisfies StreamDefinition;
 
 function describeErrors(type: EventType, data: unknown): string {

@@ -39,7 +39,11 @@ export const eventsPlugin = fp(
     link.onConnect(async (connected) => {
       const jsm = await connected.jetstreamManager();
       for (const stream of options.streams) {
-        await ensureStream(jsm, { name: stream.name, subjects: stream.subjects(subjectPrefix) });
+        await ensureStream(jsm, {
+          name: stream.name,
+          subjects: stream.subjects(subjectPrefix),
+          ...(stream.retention ? { retention: stream.retention } : {}),
+        });
       }
     });
     link.start();

@@ -20,6 +20,8 @@ export interface EnsureStreamOptions {
   duplicateWindowMs?: number;
   /** Messages older than this are discarded; unset leaves the stream's current setting (new streams: forever). */
   maxAgeMs?: number;
+  /** Set when the stream is created; JetStream cannot change it later. Default `limits`. */
+  retention?: "limits" | "workqueue";
 }
 
 export interface EnsureDurableConsumerOptions {
@@ -49,7 +51,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * Creates the stream (file storage, limits retention) or brings an existing one to the given subjects,
+ * Creates the stream (file storage, limits or work-queue retention) or brings an existing one to the given subjects,
  * duplicate window and max age. Idempotent: calling it again with the same options changes nothing.
  */
 export async function ensureStream(jsm: JetStreamManager, options: EnsureStreamOptions): Promise<StreamInfo> {
@@ -69,7 +71,7 @@ export async function ensureStream(jsm: JetStreamManager, options: EnsureStreamO
         name: options.name,
         subjects: options.subjects,
         storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
+        retention: options.retention === "workqueue" ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
         duplicate_window: duplicateWindow,
         ...(maxAge === undefined ? {} : { max_age: maxAge }),
       });

@@ -8,25 +8,31 @@ import {
   parseEvent,
   subjectFor,
 } from "../src/index";
-import { credentialRotated, orgDeleted, orgUpdated } from "./helpers";
+import { credentialRotated, orgDeleted, orgUpdated, otpDeliveryRequested } from "./helpers";
 
 describe("event contracts", () => {
-  it("names the subject <prefix>.organization.<id>.<short type>", () => {
+  it("names the subject <prefix>.<family>.<id>.<short type>", () => {
     expect(subjectFor(orgUpdated("org_A1"))).toBe("ipaas.organization.org_A1.updated");
     expect(subjectFor(credentialRotated("org_A1"), "test_x")).toBe("test_x.organization.org_A1.credential_rotated");
     expect(subjectFor(orgDeleted("org_A1"), "a.b")).toBe("a.b.organization.org_A1.deleted");
     expect(organizationSubjects("test_x")).toBe("test_x.organization.>");
+    expect(subjectFor(otpDeliveryRequested("org_A1"))).toBe("ipaas.otp.org_A1.delivery_requested");
     expect(() => subjectFor(orgUpdated("org.with.dots"))).toThrow(/subject token/);
     expect(() => subjectFor(orgUpdated("org_A1"), "bad prefix")).toThrow(/subject token/);
   });
 
   it("parses every valid event back to the same typed event", () => {
-    for (const event of [orgUpdated(), credentialRotated(), orgDeleted()]) {
+    for (const event of [orgUpdated(), credentialRotated(), orgDeleted(), otpDeliveryRequested()]) {
       const parsed = parseEvent(event.type, JSON.stringify(event.data));
       expect(parsed).toEqual(event);
       expect(parseEvent(event.type, new TextEncoder().encode(JSON.stringify(event.data)))).toEqual(event);
     }
-    expect(EVENT_TYPES).toEqual(["organization.credential_rotated", "organization.updated", "organization.deleted"]);
+    expect(EVENT_TYPES).toEqual([
+      "organization.credential_rotated",
+      "organization.updated",
+      "organization.deleted",
+      "otp.delivery_requested",
+    ]);
   });
 
   it("drops fields it does not know on the consuming side", () => {

@@ -67,3 +67,10 @@ export function credentialRotated(organizationId = newId("org"), credentialVersi
 export function orgDeleted(organizationId = newId("org"), version = 3): DomainEvent {
   return { type: "organization.deleted", data: { organizationId, version, occurredAt: new Date().toISOString() } };
 }
+
+export function otpDeliveryRequested(organizationId = newId("org")): DomainEvent {
+  return {
+    type: "otp.delivery_requested",
+    data: { organizationId, requestId: newId("otp"), occurredAt: new Date().toISOString() },
+  };
+}

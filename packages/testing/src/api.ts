@@ -3,6 +3,7 @@
 import apiAuth, { type ApiConfig, apiConfig, type OAuthLimits, SERVICE } from "api-auth";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import fp from "fastify-plugin";
+import { vi } from "vitest";
 import { createOrganization } from "./factories";
 import { buildTestApp, type LogCapture, testConfig, waitFor } from "./infrastructure";
 
@@ -106,19 +107,6 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
   };
 }
 
-/**
- * The code of a send request, read as the delivery worker reads it (decrypted with the master key): for
- * tests of verification that do not go through a delivery channel.
- */
-export async function issuedCode(app: FastifyInstance, requestId: string): Promise<string> {
-  const row = await app.db.otpChallenge.findUniqueOrThrow({
-    where: { id: requestId },
-    select: { codeEncrypted: true },
-  });
-  if (!row.codeEncrypted) throw new Error("the code is no longer held for delivery");
-  return app.masterKey.decrypt(row.codeEncrypted, `otp-code:${requestId}`);
-}
-
 /** A JSON request with a Bearer token. */
 export function withBearer(
   app: FastifyInstance,
@@ -128,4 +116,21 @@ export function withBearer(
   payload?: object,
 ): Promise<LightMyRequestResponse> {
   return app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+}
+
+/**
+ * Watches an app's reads of organization credentials (the client loader's one query), leaving out every
+ * other query, such as the outbox relay's polls. `count()` is the number since the watch began.
+ */
+export function watchCredentialReads(app: FastifyInstance): { count(): number; stop(): void } {
+  const spy = vi.spyOn(app.db, "$queryRaw");
+  const isCredentialRead = (call: unknown[]) => {
+    const sql = call[0] as unknown;
+    const text = Array.isArray(sql) ? sql.join("?") : String(sql);
+    return text.includes('FROM "organization_credentials"');
+  };
+  return {
+    count: () => spy.mock.calls.filter(isCredentialRead).length,
+    stop: () => spy.mockRestore(),
+  };
 }

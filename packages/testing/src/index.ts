@@ -3,9 +3,11 @@
 // enrolled user) made one way, through the services' own APIs and commands.
 export * from "./api";
 export * from "./dashboard";
+export * from "./delivery-world";
 export * from "./factories";
 export * from "./foundation-suite";
 export * from "./infrastructure";
+export * from "./messages-gateway";
 export * from "./smtp";
 export * from "./sync-world";
 export * from "./totp";

@@ -9,6 +9,7 @@ ALTER TABLE "otp_challenges"
   ADD COLUMN "deliveryAttempts" INTEGER NOT NULL DEFAULT 0,
   ADD COLUMN "deliveryError" TEXT,
   ADD COLUMN "sentAt" TIMESTAMPTZ(3),
+  ADD COLUMN "deliveryLeaseUntil" TIMESTAMPTZ(3),
   ADD COLUMN "codeEncrypted" TEXT;
 
 -- One row per limit and window: a send takes one from each, in the send's own transaction.

@@ -161,3 +161,41 @@ export async function createLoginUsers(
   }
   return users.map((u) => ({ email: u.email, secret: u.secret }));
 }
+
+/** The code of every seeded one-time-code request. */
+export const OTP_CODE = "246810";
+
+/**
+ * One-time-code requests of one organization, each to its own email address, written straight to the
+ * database with the code `OTP_CODE` kept as api-auth keeps it (an HMAC under the master key, bound to the
+ * request): a verification of each is a person's first sign-in. Sending is not what is measured here.
+ */
+export async function createOtpRequests(
+  db: Db,
+  masterKey: Buffer,
+  organizationId: string,
+  count: number,
+): Promise<string[]> {
+  const key = new MasterKey(masterKey);
+  const ids: string[] = [];
+  const expiresAt = new Date(Date.now() + 600_000);
+  for (let start = 0; start < count; start += 1000) {
+    const rows = Array.from({ length: Math.min(1000, count - start) }, (_, i) => {
+      const id = `otp_bench${(start + i).toString(36).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
+      const email = `bench.${start + i}.${randomBytes(3).toString("hex")}@example.test`;
+      ids.push(id);
+      return {
+        id,
+        tenantId: organizationId,
+        channel: "EMAIL" as const,
+        destinationHash: key.lookupHash(email, "end-user-email"),
+        destinationEncrypted: key.encrypt(email, `otp-destination:${id}`),
+        codeHash: key.lookupHash(`${id}:${OTP_CODE}`, "otp-code"),
+        deliveryStatus: "SENT" as const,
+        expiresAt,
+      };
+    });
+    await db.otpChallenge.createMany({ data: rows });
+  }
+  return ids;
+}

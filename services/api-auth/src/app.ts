@@ -1,4 +1,4 @@
-import { ORGANIZATION_STREAM } from "@ipaas/events";
+import { ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -9,10 +9,13 @@ import { type OAuthLimits, oauthLimits } from "./domain/limits";
 import { accessTokensPlugin } from "./plugins/access-tokens";
 import { clientAuthenticatorPlugin } from "./plugins/client-authenticator";
 import { clientCachePlugin } from "./plugins/client-cache";
+import { codeDeliveryPlugin } from "./plugins/code-delivery";
 import { oneTimeCodesPlugin } from "./plugins/one-time-codes";
 import { organizationSyncPlugin } from "./plugins/organization-sync";
+import { profilesPlugin } from "./plugins/profiles";
 import { oauthRoutes } from "./routes/oauth";
 import { otpRoutes } from "./routes/otp";
+import { userRoutes } from "./routes/users";
 import { wellKnownRoutes } from "./routes/well-known";
 
 export const SERVICE = "api-auth";
@@ -40,8 +43,9 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
   await app.register(eventsPlugin, {
     servers: config.NATS_URL,
     name: SERVICE,
-    streams: [ORGANIZATION_STREAM],
-    relay: false,
+    // api-auth writes events too (codes waiting for delivery): it relays the outbox beside dashboard-auth.
+    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM],
+    relay: true,
   });
 
   // Domain services, as decorators.
@@ -54,11 +58,14 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
   });
 
   await app.register(oneTimeCodesPlugin);
+  await app.register(codeDeliveryPlugin, { config });
+  await app.register(profilesPlugin);
 
   // Routes.
   await app.register(wellKnownRoutes);
   await app.register(oauthRoutes, { prefix: "/v1/auth", limits });
   await app.register(otpRoutes, { prefix: "/v1" });
+  await app.register(userRoutes, { prefix: "/v1" });
 }
 
 // Not encapsulated: the server (and tests) see its decorators, such as `app.tokens`.

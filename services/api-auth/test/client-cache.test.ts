@@ -1,9 +1,9 @@
 // The client cache: a token request for a cached client costs no database round trip, the cached view is
 // bounded in time (TTL, invalidation) and in size.
 
-import { buildApiAuth, newOrganization, requestToken } from "@ipaas/testing";
+import { buildApiAuth, newOrganization, requestToken, watchCredentialReads } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCache } from "../src/domain/client-cache";
 import type { ClientRecord } from "../src/domain/clients";
 
@@ -25,15 +25,15 @@ describe("the client cache in the token endpoint", () => {
 
   it("reads a client with one query on a miss and none on the next request", async () => {
     const org = await newOrganization(app);
-    const queries = vi.spyOn(app.db, "$queryRaw");
+    const reads = watchCredentialReads(app);
     try {
       expect((await requestToken(app, org)).statusCode).toBe(200);
-      expect(queries).toHaveBeenCalledTimes(1);
+      expect(reads.count()).toBe(1);
       expect((await requestToken(app, org)).statusCode).toBe(200);
       expect((await requestToken(app, org)).statusCode).toBe(200);
-      expect(queries).toHaveBeenCalledTimes(1);
+      expect(reads.count()).toBe(1);
     } finally {
-      queries.mockRestore();
+      reads.stop();
     }
   });
 
@@ -60,15 +60,15 @@ describe("the client cache in the token endpoint", () => {
     const untouched = await newOrganization(app);
     await requestToken(app, changed);
     await requestToken(app, untouched);
-    const queries = vi.spyOn(app.db, "$queryRaw");
+    const reads = watchCredentialReads(app);
     try {
       app.clients.invalidateOrganization(changed.id);
       await requestToken(app, untouched);
-      expect(queries).not.toHaveBeenCalled();
+      expect(reads.count()).toBe(0);
       await requestToken(app, changed);
-      expect(queries).toHaveBeenCalledTimes(1);
+      expect(reads.count()).toBe(1);
     } finally {
-      queries.mockRestore();
+      reads.stop();
     }
   });
 

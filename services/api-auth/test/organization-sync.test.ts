@@ -1,7 +1,7 @@
 // The rules that keep an instance's client cache in step with the organization events, and the consumer's
 // life in the app: one ephemeral consumer per instance, removed on close, and a full resync on reconnect.
 // (sync-*.test.ts run the whole flow from dashboard-auth.)
-import type { DomainEvent } from "@ipaas/events";
+import type { OrganizationEvent } from "@ipaas/events";
 import { ORGANIZATION_STREAM } from "@ipaas/events";
 import { buildApiAuth, NatsServerProcess, newOrganization, requestToken, waitFor } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
@@ -28,7 +28,7 @@ function record(overrides: Partial<ClientRecord> = {}): ClientRecord {
 }
 
 const at = new Date().toISOString();
-const rotated = (credentialVersion: number, organizationId = "org_a"): DomainEvent => ({
+const rotated = (credentialVersion: number, organizationId = "org_a"): OrganizationEvent => ({
   type: "organization.credential_rotated",
   data: {
     organizationId,
@@ -39,11 +39,11 @@ const rotated = (credentialVersion: number, organizationId = "org_a"): DomainEve
     occurredAt: at,
   },
 });
-const updated = (version: number, organizationId = "org_a"): DomainEvent => ({
+const updated = (version: number, organizationId = "org_a"): OrganizationEvent => ({
   type: "organization.updated",
   data: { organizationId, version, status: "SUSPENDED", scopes: [], name: "A", occurredAt: at },
 });
-const deleted = (version: number, organizationId = "org_a"): DomainEvent => ({
+const deleted = (version: number, organizationId = "org_a"): OrganizationEvent => ({
   type: "organization.deleted",
   data: { organizationId, version, occurredAt: at },
 });
@@ -84,7 +84,7 @@ describe("ClientCache.invalidateOrganizationUnlessCurrent", () => {
     );
     return { cache, loads, stored, advance: (ms: number) => (now += ms) };
   }
-  const current = (event: DomainEvent) => (client: ClientRecord) => reflectsEvent(client, event);
+  const current = (event: OrganizationEvent) => (client: ClientRecord) => reflectsEvent(client, event);
 
   it("keeps an entry that is as fresh as the event or fresher", async () => {
     const { cache, loads } = setup();

@@ -1,15 +1,34 @@
 // End-user sign-in with one-time codes, over HTTP: the organization's backend sends a code, the person
 // reads it, the backend checks it and learns only a pairwise userId and a token.
-import { buildApiAuth, decodeJwt, issuedCode, newOrganization, tokenFor, withBearer } from "@ipaas/testing";
+import {
+  buildDeliveryWorld,
+  type DeliveryWorld,
+  decodeJwt,
+  newOrganization,
+  tokenFor,
+  withBearer,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("one-time codes", () => {
+  let world: DeliveryWorld;
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await buildApiAuth();
+    world = await buildDeliveryWorld();
+    app = world.app;
   });
-  afterAll(() => app.close());
+  afterAll(() => world.close());
+
+  /** The code the person receives at `destination` (written as it was sent: Indian numbers may lack +91). */
+  const codeFor = (destination: string) =>
+    world.nextCode(
+      destination.includes("@")
+        ? destination.toLowerCase()
+        : destination.startsWith("+")
+          ? destination
+          : `+91${destination}`,
+    );
 
   let counter = 0;
   /** A unique address or number for this run. */
@@ -35,7 +54,7 @@ describe("one-time codes", () => {
     const sent = await p.call("POST", "/v1/otp/send", { channel, destination });
     expect(sent.statusCode).toBe(202);
     const { requestId } = sent.json() as { requestId: string };
-    const verified = await p.call("POST", "/v1/otp/verify", { requestId, code: await issuedCode(app, requestId) });
+    const verified = await p.call("POST", "/v1/otp/verify", { requestId, code: await codeFor(destination) });
     expect(verified.statusCode).toBe(200);
     return verified.json() as { userId: string; token: string; expiresIn: number; isNewUser: boolean };
   }
@@ -57,7 +76,7 @@ describe("one-time codes", () => {
     const who = person();
     const sent = await p.call("POST", "/v1/otp/send", { channel: "sms", destination: who.phone });
     const { requestId } = sent.json() as { requestId: string };
-    const code = await issuedCode(app, requestId);
+    const code = await codeFor(who.phone);
     const row = await app.db.otpChallenge.findUniqueOrThrow({ where: { id: requestId } });
     const stored = JSON.stringify(row);
     expect(stored).not.toContain(who.phone);
@@ -71,7 +90,7 @@ describe("one-time codes", () => {
     });
     expect(JSON.stringify(subject)).not.toContain(who.phone);
     expect(subject.endUser.phoneEncrypted).toBeTruthy();
-    // The code is no longer held once used.
+    // The code is no longer held once sent.
     expect((await app.db.otpChallenge.findUniqueOrThrow({ where: { id: requestId } })).codeEncrypted).toBeNull();
   });
 
@@ -106,7 +125,7 @@ describe("one-time codes", () => {
     const who = person();
     const sent = await p.call("POST", "/v1/otp/send", { channel: "mobile", destination: who.phone });
     expect(sent.json()).toMatchObject({ channel: "sms" });
-    const code = await issuedCode(app, (sent.json() as { requestId: string }).requestId);
+    const code = await codeFor(who.phone);
     const verified = await p.call("POST", "/v1/otp/verify", {
       channel: "mobile",
       destination: `+91${who.phone}`,
@@ -117,9 +136,10 @@ describe("one-time codes", () => {
 
   it("accepts exactly one of 20 parallel verifications of one code", async () => {
     const p = await partner();
-    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    const { email } = person();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: email });
     const { requestId } = sent.json() as { requestId: string };
-    const code = await issuedCode(app, requestId);
+    const code = await codeFor(email);
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => p.call("POST", "/v1/otp/verify", { requestId, code })),
     );
@@ -129,9 +149,10 @@ describe("one-time codes", () => {
 
   it("answers one INVALID_CODE for wrong, wrong-length, unknown and used codes, and burns a code after five wrong tries", async () => {
     const p = await partner();
-    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
+    const { email } = person();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: email });
     const { requestId } = sent.json() as { requestId: string };
-    const code = await issuedCode(app, requestId);
+    const code = await codeFor(email);
     const wrong = code === "000000" ? "111111" : "000000";
     const tries = [wrong, "12", "1234567", wrong, wrong];
     for (const attempt of tries) {

@@ -16,9 +16,10 @@ import {
   type SyncWorld,
   tokenFor,
   untilEveryInstanceApplied,
+  watchCredentialReads,
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let world: SyncWorld;
 let owner: { token: string };
@@ -188,22 +189,22 @@ describe("organization changes reaching every api-auth instance", () => {
       expect(applied.map((e) => e.outcome)).toEqual(["already_current", "already_current"]);
     }
 
-    const queries = apps().map((app) => vi.spyOn(app.db, "$queryRaw"));
+    const reads = apps().map((app) => watchCredentialReads(app));
     try {
       for (const app of apps()) {
         expect((await requestToken(app, current)).statusCode).toBe(200);
         expect(await app.clients.get(client.clientKey)).toMatchObject({ version: 3 });
       }
       // The cached entries were kept: no instance went back to the database.
-      for (const spy of queries) expect(spy).not.toHaveBeenCalled();
+      for (const watch of reads) expect(watch.count()).toBe(0);
 
       const newer = await publishEvent(world, updated(2));
       const applied = await untilEveryInstanceApplied(world, "a newer event", (e) => e.messageId === newer);
       expect(applied.map((e) => e.outcome)).toEqual(["invalidated", "invalidated"]);
       for (const app of apps()) expect((await requestToken(app, current)).statusCode).toBe(200);
-      for (const spy of queries) expect(spy).toHaveBeenCalledTimes(1);
+      for (const watch of reads) expect(watch.count()).toBe(1);
     } finally {
-      for (const spy of queries) spy.mockRestore();
+      for (const watch of reads) watch.stop();
     }
   });
 

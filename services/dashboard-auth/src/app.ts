@@ -1,4 +1,4 @@
-import { ORGANIZATION_STREAM } from "@ipaas/events";
+import { ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -35,7 +35,8 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
   await app.register(eventsPlugin, {
     servers: config.NATS_URL,
     name: SERVICE,
-    streams: [ORGANIZATION_STREAM],
+    // Its relay may publish any service's outbox rows, so it makes sure every stream exists.
+    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM],
     relay: true,
   });
   await app.register(rateLimitPlugin);

@@ -26,6 +26,8 @@ export async function bearerAuthenticator(
   app: FastifyInstance,
   namespace: string,
   kind: VerifyOptions,
+  /** Where the token is read from; the `Authorization: Bearer` value by default. */
+  extract: (request: FastifyRequest) => string | null = bearerToken,
 ): Promise<BearerAuthenticator> {
   const { tokens } = app;
   await app.register(fastifyJwt, {
@@ -37,7 +39,7 @@ export async function bearerAuthenticator(
     decode: { complete: true },
     verify: {
       ...tokens.verifierOptions(kind),
-      extractToken: (request: FastifyRequest) => bearerToken(request) ?? undefined,
+      extractToken: (request: FastifyRequest) => extract(request) ?? undefined,
     },
   });
   const verifyName = `${namespace}JwtVerify`;

@@ -1,11 +1,11 @@
-import type { DomainEvent, EventsLogger, EventType, MessageContext } from "@ipaas/events";
+import type { EventsLogger, MessageContext, OrganizationEvent } from "@ipaas/events";
 import type { ClientRecord } from "./clients";
 
 /**
  * The version an organization event announces: the credential version for a rotation, the
  * organization's (Tenant.version) for an update or a deletion.
  */
-export function announcedVersion(event: DomainEvent): number {
+export function announcedVersion(event: OrganizationEvent): number {
   switch (event.type) {
     case "organization.credential_rotated":
       return event.data.credentialVersion;
@@ -21,7 +21,7 @@ export function announcedVersion(event: DomainEvent): number {
  * nothing to tell this cache. Each event is compared with the version it is about, since a rotation and an
  * organization update bump different counters.
  */
-export function reflectsEvent(client: ClientRecord, event: DomainEvent): boolean {
+export function reflectsEvent(client: ClientRecord, event: OrganizationEvent): boolean {
   const version = announcedVersion(event);
   return event.type === "organization.credential_rotated"
     ? client.version >= version
@@ -32,7 +32,7 @@ export function reflectsEvent(client: ClientRecord, event: DomainEvent): boolean
 export type SyncOutcome = "invalidated" | "already_current";
 
 export interface SyncedEvent {
-  type: EventType;
+  type: OrganizationEvent["type"];
   organizationId: string;
   version: number;
   messageId: string;
@@ -68,7 +68,7 @@ export class OrganizationSync {
     private readonly logger: EventsLogger,
   ) {}
 
-  apply(event: DomainEvent, context: Pick<MessageContext, "messageId" | "redelivered">): SyncedEvent {
+  apply(event: OrganizationEvent, context: Pick<MessageContext, "messageId" | "redelivered">): SyncedEvent {
     const { organizationId } = event.data;
     const invalidated = this.cache.invalidateOrganizationUnlessCurrent(organizationId, (client) =>
       reflectsEvent(client, event),

@@ -1,4 +1,10 @@
-import { ORGANIZATION_STREAM, organizationSubjects, type RunningConsumer, startConsumer } from "@ipaas/events";
+import {
+  isOrganizationEvent,
+  ORGANIZATION_STREAM,
+  organizationSubjects,
+  type RunningConsumer,
+  startConsumer,
+} from "@ipaas/events";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { OrganizationSync } from "../domain/organization-sync";
@@ -37,7 +43,7 @@ export const organizationSyncPlugin = fp(
         filterSubjects: [organizationSubjects()],
         logger,
         handler: async (event, context) => {
-          sync.apply(event, context);
+          if (isOrganizationEvent(event)) sync.apply(event, context);
         },
       });
     });

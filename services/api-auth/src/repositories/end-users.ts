@@ -67,3 +67,28 @@ export async function forgetSubject(tx: Tx, subjectId: string, tenantId: string)
   if (remaining === 0) await tx.endUser.delete({ where: { id: subject.endUserId } });
   return true;
 }
+
+/** The person behind an organization's user, with their encrypted contact and name. */
+export async function findProfile(db: DbOrTx, subjectId: string, tenantId: string) {
+  return db.pairwiseSubject.findFirst({
+    where: { id: subjectId, tenantId },
+    select: {
+      id: true,
+      createdAt: true,
+      endUser: {
+        select: {
+          id: true,
+          status: true,
+          tokensNotBefore: true,
+          nameEncrypted: true,
+          phoneEncrypted: true,
+          emailEncrypted: true,
+        },
+      },
+    },
+  });
+}
+
+export async function updateName(db: DbOrTx, endUserId: string, nameEncrypted: string): Promise<void> {
+  await db.endUser.update({ where: { id: endUserId }, data: { nameEncrypted } });
+}

@@ -80,3 +80,59 @@ export async function findDeliveryState(db: DbOrTx, id: string, tenantId: string
     select: { id: true, channel: true, deliveryStatus: true, createdAt: true, sentAt: true, expiresAt: true },
   });
 }
+
+export interface LeasedDelivery {
+  tenantId: string;
+  channel: "SMS" | "EMAIL" | "WHATSAPP";
+  destinationEncrypted: string;
+  codeEncrypted: string;
+  expiresAt: Date;
+  deliveryAttempts: number;
+}
+
+/**
+ * Starts a delivery attempt: counts it and leases the request until `leaseUntil`, so no other worker
+ * starts one meanwhile. Null when the request is not waiting for delivery or another worker holds it.
+ */
+export async function leaseDelivery(
+  db: DbOrTx,
+  id: string,
+  now: Date,
+  leaseUntil: Date,
+): Promise<LeasedDelivery | null> {
+  const rows = await db.$queryRaw<LeasedDelivery[]>`
+    UPDATE otp_challenges SET "deliveryAttempts" = "deliveryAttempts" + 1, "deliveryLeaseUntil" = ${leaseUntil}
+    WHERE id = ${id} AND "deliveryStatus" = 'QUEUED' AND "codeEncrypted" IS NOT NULL
+      AND ("deliveryLeaseUntil" IS NULL OR "deliveryLeaseUntil" < ${now})
+    RETURNING "tenantId", channel::text AS channel, "destinationEncrypted", "codeEncrypted", "expiresAt",
+      "deliveryAttempts"`;
+  return rows[0] ?? null;
+}
+
+/** Whether a request still waits for a delivery (another worker may be holding it). */
+export async function awaitsDelivery(db: DbOrTx, id: string): Promise<boolean> {
+  const row = await db.otpChallenge.findUnique({
+    where: { id },
+    select: { deliveryStatus: true, codeEncrypted: true },
+  });
+  return row?.deliveryStatus === "QUEUED" && row.codeEncrypted !== null;
+}
+
+export async function markSent(db: DbOrTx, id: string, now: Date): Promise<void> {
+  await db.otpChallenge.update({
+    where: { id },
+    data: { deliveryStatus: "SENT", sentAt: now, codeEncrypted: null, deliveryLeaseUntil: null, deliveryError: null },
+  });
+}
+
+/** A try that failed: the lease ends, and the request fails for good when `final`. */
+export async function recordDeliveryFailure(db: DbOrTx, id: string, reason: string, final: boolean): Promise<void> {
+  await db.otpChallenge.update({
+    where: { id },
+    data: {
+      deliveryError: reason,
+      deliveryLeaseUntil: null,
+      ...(final ? { deliveryStatus: "FAILED" as const, codeEncrypted: null } : {}),
+    },
+  });
+}

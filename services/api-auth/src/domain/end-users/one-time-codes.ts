@@ -1,5 +1,6 @@
 import type { Db } from "@ipaas/db";
 import { newId } from "@ipaas/domain";
+import { appendToOutbox } from "@ipaas/events";
 import { InvalidTokenError, issuedBefore, type MasterKey, type TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import { findOrCreateEndUser, findOrCreateSubject, findSubject, forgetSubject } from "../../repositories/end-users";
@@ -12,6 +13,7 @@ import {
   lockDestination,
   markConsumed,
 } from "../../repositories/otp-challenges";
+import { isRevoked } from "../../repositories/revoked-tokens";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
 import { MAX_CODE_ATTEMPTS, type OtpSettings, otpSettingsOf } from "./otp-settings";
@@ -70,7 +72,8 @@ export class OneTimeCodes {
   }
 
   /**
-   * Creates a code for a destination and queues it for delivery: the same answer whether or not the person
+   * Creates a code for a destination and queues it for delivery (the challenge and its outbox event in one
+   * transaction; the relay publishes it to the delivery queue): the same answer whether or not the person
    * exists. Refused with 403 for a channel or country the organization has not enabled, 429 past a limit.
    */
   async send(caller: PartnerCaller, input: SendInput, ip: string | null): Promise<Sent> {
@@ -103,6 +106,10 @@ export class OneTimeCodes {
         maxAttempts: MAX_CODE_ATTEMPTS,
         expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000),
         ip,
+      });
+      await appendToOutbox(tx, {
+        type: "otp.delivery_requested",
+        data: { organizationId: caller.organizationId, requestId: id, occurredAt: now.toISOString() },
       });
     });
     return {
@@ -172,12 +179,13 @@ export class OneTimeCodes {
       if (error instanceof InvalidTokenError) return { active: false };
       throw error;
     }
-    const { sub, org, iat, exp } = claims;
+    const { sub, org, iat, exp, jti } = claims;
     if (
       typeof sub !== "string" ||
       org !== caller.organizationId ||
       typeof iat !== "number" ||
-      typeof exp !== "number"
+      typeof exp !== "number" ||
+      typeof jti !== "string"
     ) {
       return { active: false };
     }
@@ -185,6 +193,7 @@ export class OneTimeCodes {
     if (subject?.endUser.status !== "ACTIVE" || issuedBefore(iat, subject.endUser.tokensNotBefore)) {
       return { active: false };
     }
+    if (await isRevoked(this.db, jti)) return { active: false };
     return { active: true, userId: sub, expiresAt: new Date(exp * 1000).toISOString() };
   }
 

@@ -18,8 +18,11 @@ export async function otpRoutes(fastify: FastifyInstance) {
 
   app.post("/otp/send", { schema: sendRoute }, async (request, reply) => {
     const caller = await app.partnerCaller(request, OTP_SCOPE);
+    const sent = await app.oneTimeCodes.send(caller, request.body, request.ip);
+    // Committed: the relay publishes it now rather than at its next poll.
+    app.outboxRelay?.kick();
     reply.code(202);
-    return app.oneTimeCodes.send(caller, request.body, request.ip);
+    return sent;
   });
 
   app.post("/otp/verify", { schema: verifyRoute }, async (request) => {

@@ -1,0 +1,52 @@
+import { bearerAuthenticator, bearerToken, InvalidTokenError } from "@ipaas/service-kit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { USER_TOKEN, USER_TOKEN_MAX_TTL_SECONDS } from "../domain/end-users/one-time-codes";
+import { Profiles, type UserCaller } from "../domain/end-users/profiles";
+import { fail } from "../errors";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    profiles: Profiles;
+    /** The person calling with their user token (the JWT, or the JWT Base64-encoded); refuses 401. */
+    userCaller(request: FastifyRequest): Promise<UserCaller>;
+  }
+}
+
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** The user token of a request: the Bearer value, or the JWT it encodes in Base64 (the seed's form). */
+function userToken(request: FastifyRequest): string | null {
+  const value = bearerToken(request);
+  if (!value || JWT.test(value)) return value;
+  const decoded = Buffer.from(value, "base64").toString("utf8").trim();
+  return JWT.test(decoded) ? decoded : value;
+}
+
+/** The end-user profile API and the user-token authentication its routes use. */
+export const profilesPlugin = fp(
+  async (app: FastifyInstance) => {
+    const profiles = new Profiles(app.db, app.masterKey);
+    app.decorate("profiles", profiles);
+    const user = await bearerAuthenticator(
+      app,
+      "user",
+      { typ: [USER_TOKEN.typ], audience: USER_TOKEN.audience, maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS },
+      userToken,
+    );
+    app.decorate("userCaller", async (request: FastifyRequest) => {
+      let claims: Record<string, unknown>;
+      try {
+        claims = await user(request);
+      } catch (error) {
+        if (!(error instanceof InvalidTokenError)) throw error;
+        throw fail(
+          "INVALID_TOKEN",
+          error.reason === "no bearer token" ? "send the user token as `Authorization: Bearer <token>`" : error.reason,
+        );
+      }
+      return profiles.callerOf(claims);
+    });
+  },
+  { name: "profiles", dependencies: ["database", "signing-keys"] },
+);

@@ -1,0 +1,46 @@
+import { problems } from "@ipaas/service-kit";
+import Type from "typebox";
+
+/* The person's own profile, for their device (user token). */
+
+const security = [{ bearer: [] }];
+
+const ProfileView = Type.Object({
+  userId: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  phone: Type.Union([Type.String(), Type.Null()], { description: "E.164" }),
+  email: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: "date-time", description: "When the person first signed in here" }),
+});
+
+export const getProfileRoute = {
+  tags: ["users"],
+  summary: "The person's own profile (user token, or its Base64 form)",
+  security,
+  response: { 200: ProfileView, ...problems(401) },
+};
+
+export const updateProfileRoute = {
+  tags: ["users"],
+  summary: "Change the person's name",
+  security,
+  body: Type.Object(
+    { name: Type.String({ minLength: 1, maxLength: 120, pattern: "\\S" }) },
+    { additionalProperties: false },
+  ),
+  response: { 200: ProfileView, ...problems(400, 401) },
+};
+
+export const signOutRoute = {
+  tags: ["users"],
+  summary: "End this user token: it is refused from now on",
+  security,
+  response: { 204: Type.Null(), ...problems(401) },
+};
+
+export const eraseRoute = {
+  tags: ["users"],
+  summary: "Leave this organization: its userId is erased, and the person when no organization knows them",
+  security,
+  response: { 204: Type.Null(), ...problems(401) },
+};

@@ -1,0 +1,102 @@
+// The person's own profile, from their device, with the user token a sign-in gave them.
+import { buildDeliveryWorld, type DeliveryWorld, newOrganization, tokenFor, withBearer } from "@ipaas/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+describe("the end-user profile API", () => {
+  let world: DeliveryWorld;
+  beforeAll(async () => {
+    world = await buildDeliveryWorld();
+  });
+  afterAll(() => world.close());
+
+  let counter = 0;
+  const newEmail = () => {
+    counter += 1;
+    return `profile.${Date.now()}.${counter}@example.test`;
+  };
+
+  async function organization() {
+    const org = await newOrganization(world.app, { scopes: ["otp"] });
+    const partnerToken = await tokenFor(world.app, org, { scope: "otp" });
+    const partner = (method: "GET" | "POST" | "DELETE", url: string, body?: object) =>
+      withBearer(world.app, partnerToken, method, url, body);
+    return { org, partnerToken, partner };
+  }
+
+  /** Signs the person at `email` in through an organization's backend; the token their device gets. */
+  async function signIn(org: Awaited<ReturnType<typeof organization>>, email: string) {
+    const sent = await org.partner("POST", "/v1/otp/send", { channel: "email", destination: email });
+    const { requestId } = sent.json() as { requestId: string };
+    const verified = await org.partner("POST", "/v1/otp/verify", { requestId, code: await world.nextCode(email) });
+    expect(verified.statusCode).toBe(200);
+    return verified.json() as { userId: string; token: string };
+  }
+
+  const me = (token: string, method: "GET" | "POST" | "DELETE" = "GET", url = "/v1/users/me", body?: object) =>
+    withBearer(world.app, token, method, url, body);
+
+  it("shows the person their own profile, with the token or its Base64 form", async () => {
+    const email = newEmail();
+    const user = await signIn(await organization(), email);
+    const res = await me(user.token);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(res.json()).toMatchObject({ userId: user.userId, email, phone: null, name: null });
+    const base64 = await me(Buffer.from(user.token).toString("base64"));
+    expect(base64.json()).toEqual(res.json());
+  });
+
+  it("changes the name, kept encrypted, and shared with every organization the person uses", async () => {
+    const email = newEmail();
+    const a = await organization();
+    const b = await organization();
+    const atA = await signIn(a, email);
+    const renamed = await world.app.inject({
+      method: "PATCH",
+      url: "/v1/users/me",
+      headers: { authorization: `Bearer ${atA.token}` },
+      payload: { name: "Asha Verma" },
+    });
+    expect(renamed.json()).toMatchObject({ name: "Asha Verma" });
+    const row = await world.app.db.endUser.findFirstOrThrow({ where: { subjects: { some: { id: atA.userId } } } });
+    expect(row.nameEncrypted).not.toContain("Asha");
+    const atB = await signIn(b, email);
+    expect(atB.userId).not.toBe(atA.userId);
+    expect((await me(atB.token)).json()).toMatchObject({ userId: atB.userId, name: "Asha Verma" });
+  });
+
+  it("refuses partner tokens, forged and malformed tokens here", async () => {
+    const org = await organization();
+    expect((await me(org.partnerToken)).statusCode).toBe(401);
+    expect((await me("not-a-token")).statusCode).toBe(401);
+    expect((await world.app.inject({ method: "GET", url: "/v1/users/me" })).statusCode).toBe(401);
+    const user = await signIn(org, newEmail());
+    const [h, p] = user.token.split(".");
+    expect((await me(`${h}.${p}.${"A".repeat(86)}`)).statusCode).toBe(401);
+  });
+
+  it("signs a token out: refused from then on, and inactive at token-status", async () => {
+    const org = await organization();
+    const user = await signIn(org, newEmail());
+    expect((await me(user.token, "POST", "/v1/users/me/sign-out")).statusCode).toBe(204);
+    expect((await me(user.token)).statusCode).toBe(401);
+    expect((await org.partner("POST", "/v1/otp/token-status", { token: user.token })).json()).toEqual({
+      active: false,
+    });
+  });
+
+  it("erases the person for this organization, and the person once no organization knows them", async () => {
+    const email = newEmail();
+    const a = await organization();
+    const b = await organization();
+    const atA = await signIn(a, email);
+    const atB = await signIn(b, email);
+    expect((await me(atA.token, "DELETE")).statusCode).toBe(204);
+    expect((await me(atA.token)).statusCode).toBe(401);
+    expect((await me(atB.token)).statusCode).toBe(200);
+    expect((await me(atB.token, "DELETE")).statusCode).toBe(204);
+    expect(await world.app.db.pairwiseSubject.count({ where: { id: { in: [atA.userId, atB.userId] } } })).toBe(0);
+    const people = await world.app.db.endUser.count({ where: { subjects: { none: {} } } });
+    expect(people).toBe(0);
+  });
+});
