@@ -1,9 +1,9 @@
+import type { Channel } from "@ipaas/domain";
 import { OTP_DELIVERY_STREAM, type RunningConsumer, startConsumer } from "@ipaas/events";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiConfig } from "../config";
 import { CodeDelivery } from "../domain/end-users/delivery";
-import type { Channel } from "../domain/end-users/otp-settings";
 import { DevelopmentSender } from "../domain/end-users/senders/development";
 import { EmailSender } from "../domain/end-users/senders/email";
 import { HttpMessagesSender } from "../domain/end-users/senders/http-messages";

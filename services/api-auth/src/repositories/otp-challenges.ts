@@ -1,5 +1,5 @@
 import type { DbOrTx, Tx } from "@ipaas/db";
-import type { Channel } from "../domain/end-users/otp-settings";
+import type { Channel } from "@ipaas/domain";
 
 const CHANNEL_ENUM = { sms: "SMS", email: "EMAIL", whatsapp: "WHATSAPP" } as const;
 

@@ -1,8 +1,8 @@
 import type { Db } from "@ipaas/db";
+import type { Channel } from "@ipaas/domain";
 import type { MasterKey } from "@ipaas/service-kit";
 import { findOtpOrganization } from "../../repositories/organization-credentials";
 import { awaitsDelivery, leaseDelivery, markSent, recordDeliveryFailure } from "../../repositories/otp-challenges";
-import type { Channel } from "./otp-settings";
 import { type CodeSender, DeliveryError } from "./senders/sender";
 
 /** The delivery should be tried again later (the message goes back to the queue). */

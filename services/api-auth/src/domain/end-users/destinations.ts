@@ -1,6 +1,6 @@
+import type { Channel, OtpSettings } from "@ipaas/domain";
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { fail, invalidField } from "../../errors";
-import type { Channel, OtpSettings } from "./otp-settings";
 
 /** A phone number (E.164) or an email address, normalised, with what the send limits need to know of it. */
 export interface Destination {

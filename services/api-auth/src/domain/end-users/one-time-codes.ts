@@ -1,5 +1,5 @@
 import type { Db } from "@ipaas/db";
-import { newId } from "@ipaas/domain";
+import { newId, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { InvalidTokenError, issuedBefore, type MasterKey, type TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
@@ -16,10 +16,11 @@ import {
 import { isRevoked } from "../../repositories/revoked-tokens";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
-import { MAX_CODE_ATTEMPTS, type OtpSettings, otpSettingsOf } from "./otp-settings";
 import { RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
 
 /** End-user tokens: their own audience, so no partner or dashboard route takes one, and they no other. */
+/** Wrong guesses a code survives: the fifth wrong one burns it. */
+const MAX_CODE_ATTEMPTS = 5;
 /** The longest an organization may let its users' tokens live. */
 export const USER_TOKEN_MAX_TTL_SECONDS = 86_400;
 export const USER_TOKEN = { typ: "at+jwt", audience: "ipaas-user-api" } as const;

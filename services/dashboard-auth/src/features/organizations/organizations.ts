@@ -1,5 +1,5 @@
 import type { Db, TenantStatus, Tx } from "@ipaas/db";
-import { newClientSecret } from "@ipaas/domain";
+import { newClientSecret, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
 import { fail, invalidField } from "../../errors";
@@ -30,6 +30,7 @@ export function organizationView(org: OrganizationRow) {
     address: null,
     client_key: org.credential?.clientKey ?? "",
     scopes: org.scopes.join(" "),
+    otp: otpSettingsOf(org),
     created_at: org.createdAt.toISOString(),
     updated_at: org.updatedAt.toISOString(),
   };
@@ -41,6 +42,8 @@ export interface OrganizationChange {
   /** E.164, already validated. */
   phone?: string | undefined;
   status?: "Active" | "Suspended" | undefined;
+  /** One-time-code settings to change; the others stay. */
+  otp?: Partial<OtpSettings> | undefined;
 }
 
 /**
@@ -50,7 +53,14 @@ export interface OrganizationChange {
 export async function changeOrganization(
   tx: Tx,
   orgId: string,
-  data: { name?: string; scopes?: string[]; phone?: string; status?: TenantStatus },
+  data: {
+    name?: string;
+    scopes?: string[];
+    phone?: string;
+    status?: TenantStatus;
+    otpChannels?: string[];
+    otpSettings?: Record<string, unknown>;
+  },
 ) {
   const updated = await updateOrganization(tx, orgId, data);
   await appendToOutbox(tx, {
@@ -65,6 +75,24 @@ export async function changeOrganization(
     },
   });
   return updated;
+}
+
+/**
+ * The columns that hold a change of one-time-code settings: the channels, and the other settings merged
+ * over the ones stored. The default country must be one the organization allows.
+ */
+function otpChange(org: OrganizationRow, change: Partial<OtpSettings>) {
+  const { channels, ...rest } = change;
+  const current = otpSettingsOf(org);
+  const { channels: _enabled, ...currentSettings } = current;
+  const settings = { ...currentSettings, ...rest };
+  if (!settings.allowedCountries.includes(settings.defaultCountry)) {
+    throw invalidField("otp.defaultCountry", "must be one of otp.allowedCountries");
+  }
+  return {
+    ...(channels ? { otpChannels: channels } : {}),
+    ...(Object.keys(rest).length > 0 ? { otpSettings: settings } : {}),
+  };
 }
 
 /** Organizations as their own users, their bank and the platform owner see and change them. */
@@ -112,12 +140,14 @@ export class Organizations {
       throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
     }
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
+    const otp = change.otp && otpChange(org, change.otp);
     await this.db.$transaction(async (tx) => {
       await changeOrganization(tx, org.id, {
         ...(change.company_name ? { name: change.company_name.trim() } : {}),
         ...(change.scopes ? { scopes: change.scopes } : {}),
         ...(change.phone ? { phone: change.phone } : {}),
         ...(status ? { status } : {}),
+        ...(otp ?? {}),
       });
       await auditChange(
         tx,
@@ -125,7 +155,12 @@ export class Organizations {
         actor,
         "organization.updated",
         { type: "tenant", id: org.id, tenantId: org.id },
-        { fields: Object.keys(change), status: change.status ?? null, scopes: change.scopes ?? null },
+        {
+          fields: Object.keys(change),
+          status: change.status ?? null,
+          scopes: change.scopes ?? null,
+          otp: change.otp ? Object.keys(change.otp) : null,
+        },
       );
     });
   }

@@ -12,9 +12,24 @@ export function findOrganization(db: DbOrTx, id: string): Promise<OrganizationRo
 export function updateOrganization(
   db: DbOrTx,
   id: string,
-  data: { name?: string; scopes?: string[]; phone?: string; status?: TenantStatus },
+  data: {
+    name?: string;
+    scopes?: string[];
+    phone?: string;
+    status?: TenantStatus;
+    otpChannels?: string[];
+    otpSettings?: Record<string, unknown>;
+  },
 ) {
-  return db.tenant.update({ where: { id }, data: { ...data, version: { increment: 1 } } });
+  const { otpSettings, ...columns } = data;
+  return db.tenant.update({
+    where: { id },
+    data: {
+      ...columns,
+      ...(otpSettings ? { otpSettings: otpSettings as Prisma.InputJsonObject } : {}),
+      version: { increment: 1 },
+    },
+  });
 }
 
 export function markOrganizationDeleted(db: DbOrTx, id: string, at: Date) {

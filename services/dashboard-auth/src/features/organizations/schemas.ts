@@ -1,7 +1,31 @@
+import { CHANNELS, ChannelSchema, OtpSettingsSchema } from "@ipaas/domain";
 import Type from "typebox";
 import { Id, Timestamp } from "../../shared/schemas";
 
 export const OrganizationQuery = Type.Object({ org_id: Type.Optional(Id) }, { additionalProperties: false });
+
+const Channels = Type.Array(ChannelSchema, {
+  minItems: 1,
+  maxItems: CHANNELS.length,
+  uniqueItems: true,
+});
+
+/** The one-time-code settings in force: the channels enabled and the rest of the settings. */
+const OtpView = Type.Object({ channels: Channels, ...OtpSettingsSchema.properties });
+
+/** What an organization changes of its one-time-code settings; the rest stays as it is. */
+const OtpChange = Type.Partial(
+  Type.Object({
+    channels: Channels,
+    ...OtpSettingsSchema.properties,
+    allowedCountries: Type.Array(Type.String({ pattern: "^[A-Z]{2}$" }), {
+      minItems: 1,
+      maxItems: 250,
+      uniqueItems: true,
+    }),
+  }),
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export const OrganizationView = Type.Object({
   org_id: Type.String(),
@@ -14,6 +38,7 @@ export const OrganizationView = Type.Object({
   address: Type.Null(),
   client_key: Type.String(),
   scopes: Type.String({ description: "Space-separated" }),
+  otp: OtpView,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -30,6 +55,7 @@ export const UpdateOrganization = Type.Object(
     ),
     phone: Type.Optional(Type.Union([Type.String({ minLength: 6, maxLength: 20 }), Type.Integer({ minimum: 100000 })])),
     status: Type.Optional(Type.Union([Type.Literal("Active"), Type.Literal("Suspended")])),
+    otp: Type.Optional(OtpChange),
   },
   { additionalProperties: false, minProperties: 1 },
 );

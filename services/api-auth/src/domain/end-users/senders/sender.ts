@@ -1,4 +1,4 @@
-import type { Channel } from "../otp-settings";
+import type { Channel } from "@ipaas/domain";
 
 /** One code on its way to one person. */
 export interface CodeMessage {

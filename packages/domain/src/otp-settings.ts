@@ -1,8 +1,14 @@
 import Type, { type Static } from "typebox";
 import { Value } from "typebox/value";
 
+/*
+ * An organization's one-time-code settings: written by dashboard-auth (its admin, in PUT /v1/organizations),
+ * read by api-auth at every send and verification.
+ */
+
 export const CHANNELS = ["sms", "email", "whatsapp"] as const;
 export type Channel = (typeof CHANNELS)[number];
+export const ChannelSchema = Type.Union([Type.Literal("sms"), Type.Literal("email"), Type.Literal("whatsapp")]);
 
 /** An organization's one-time-code settings, as dashboard-auth stores them (`tenants.otpSettings`). */
 export const OtpSettingsSchema = Type.Object({
@@ -17,10 +23,7 @@ export const OtpSettingsSchema = Type.Object({
   userTokenTtlSeconds: Type.Integer({ minimum: 300, maximum: 86_400, default: 3600 }),
 });
 
-export type OtpSettings = Static<typeof OtpSettingsSchema> & { channels: readonly Channel[] };
-
-/** Wrong guesses a code survives: the fifth wrong one burns it. */
-export const MAX_CODE_ATTEMPTS = 5;
+export type OtpSettings = Static<typeof OtpSettingsSchema> & { channels: Channel[] };
 
 /**
  * The settings in force for an organization: its enabled channels (`tenants.otpChannels`) and its stored
