@@ -22,7 +22,7 @@ export {
   problems,
 } from "./errors";
 export { idMaker, type KitIdPrefix, newId } from "./ids";
-export { type BearerAuthenticator, bearerAuthenticator } from "./keys/bearer-auth";
+export { type BearerAuthenticator, bearerAuthenticator, claimsOrRefuse } from "./keys/bearer-auth";
 export { issuedBefore, waitPastCutoff } from "./keys/cutoff";
 export { type SigningKeysOptions, signingKeysPlugin } from "./keys/plugin";
 export { type LoadedKey, type SigningKeyPolicy, SigningKeyStore } from "./keys/signing-keys";

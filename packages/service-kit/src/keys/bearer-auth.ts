@@ -57,3 +57,23 @@ export async function bearerAuthenticator(
     }
   };
 }
+
+/**
+ * The claims of a request's token of one kind, or the service's own refusal (`refuse`, given what went
+ * wrong: how to send the token when there was none, else the reason it was refused).
+ */
+export async function claimsOrRefuse(
+  authenticate: BearerAuthenticator,
+  request: FastifyRequest,
+  kind: string,
+  refuse: (detail: string) => Error,
+): Promise<Claims> {
+  try {
+    return await authenticate(request);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error;
+    throw refuse(
+      error.reason === "no bearer token" ? `send the ${kind} token as \`Authorization: Bearer <token>\`` : error.reason,
+    );
+  }
+}

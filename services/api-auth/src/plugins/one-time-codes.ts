@@ -1,4 +1,4 @@
-import { bearerAuthenticator, InvalidTokenError } from "@ipaas/service-kit";
+import { bearerAuthenticator, claimsOrRefuse } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { OneTimeCodes, type PartnerCaller } from "../domain/end-users/one-time-codes";
@@ -18,18 +18,9 @@ export const oneTimeCodesPlugin = fp(
     app.decorate("oneTimeCodes", new OneTimeCodes(app.db, app.masterKey, app.tokens));
     const partner = await bearerAuthenticator(app, "partner", app.accessTokens.kind);
     app.decorate("partnerCaller", async (request: FastifyRequest, scope: string) => {
-      let claims: Record<string, unknown>;
-      try {
-        claims = await partner(request);
-      } catch (error) {
-        if (!(error instanceof InvalidTokenError)) throw error;
-        throw fail(
-          "INVALID_TOKEN",
-          error.reason === "no bearer token"
-            ? "send a partner access token as `Authorization: Bearer <token>`"
-            : error.reason,
-        );
-      }
+      const claims = await claimsOrRefuse(partner, request, "partner access", (detail) =>
+        fail("INVALID_TOKEN", detail),
+      );
       return app.accessTokens.callerOf(claims, scope);
     });
   },

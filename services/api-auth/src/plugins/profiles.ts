@@ -1,4 +1,4 @@
-import { bearerAuthenticator, bearerToken, InvalidTokenError } from "@ipaas/service-kit";
+import { bearerAuthenticator, bearerToken, claimsOrRefuse } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { USER_TOKEN, USER_TOKEN_MAX_TTL_SECONDS } from "../domain/end-users/one-time-codes";
@@ -35,16 +35,7 @@ export const profilesPlugin = fp(
       userToken,
     );
     app.decorate("userCaller", async (request: FastifyRequest) => {
-      let claims: Record<string, unknown>;
-      try {
-        claims = await user(request);
-      } catch (error) {
-        if (!(error instanceof InvalidTokenError)) throw error;
-        throw fail(
-          "INVALID_TOKEN",
-          error.reason === "no bearer token" ? "send the user token as `Authorization: Bearer <token>`" : error.reason,
-        );
-      }
+      const claims = await claimsOrRefuse(user, request, "user", (detail) => fail("INVALID_TOKEN", detail));
       return profiles.callerOf(claims);
     });
   },

@@ -1,4 +1,4 @@
-import { type BearerAuthenticator, bearerAuthenticator, InvalidTokenError } from "@ipaas/service-kit";
+import { type BearerAuthenticator, bearerAuthenticator, claimsOrRefuse } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Actor } from "../access/access";
@@ -78,6 +78,8 @@ export const identityPlugin = fp(
       audience: ACCESS_TOKEN.audience,
     });
     const setup = await bearerAuthenticator(app, "setup", { typ: [SETUP_TOKEN.typ], audience: SETUP_TOKEN.audience });
+    const verified = (authenticator: BearerAuthenticator, request: FastifyRequest, kind: string) =>
+      claimsOrRefuse(authenticator, request, kind, (detail) => fail("INVALID_TOKEN", detail));
     app.decorate("authenticate", async (request: FastifyRequest) => {
       request.principal = await sessions.authenticate(await verified(access, request, "access"));
     });
@@ -98,17 +100,4 @@ export const identityPlugin = fp(
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw fail("INVALID_TOKEN");
   return request.principal;
-}
-
-/** The request's Bearer token of one kind, verified, or the INVALID_TOKEN problem saying why not. */
-async function verified(authenticator: BearerAuthenticator, request: FastifyRequest, kind: string) {
-  try {
-    return await authenticator(request);
-  } catch (error) {
-    if (!(error instanceof InvalidTokenError)) throw error;
-    throw fail(
-      "INVALID_TOKEN",
-      error.reason === "no bearer token" ? `send the ${kind} token as \`Authorization: Bearer <token>\`` : error.reason,
-    );
-  }
 }

@@ -1,4 +1,4 @@
-import type { Db, TenantStatus, Tx } from "@ipaas/db";
+import type { Db, Tx } from "@ipaas/db";
 import { newClientSecret, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
@@ -13,6 +13,7 @@ import {
   findOrganization,
   markOrganizationDeleted,
   type OrganizationRow,
+  type OrganizationUpdate,
   swapClientSecret,
   updateOrganization,
 } from "./repository";
@@ -50,18 +51,7 @@ export interface OrganizationChange {
  * Changes what api-auth caches about an organization (name, status, scopes, phone): bumps its version and
  * writes the event that tells api-auth, in the caller's transaction.
  */
-export async function changeOrganization(
-  tx: Tx,
-  orgId: string,
-  data: {
-    name?: string;
-    scopes?: string[];
-    phone?: string;
-    status?: TenantStatus;
-    otpChannels?: string[];
-    otpSettings?: Record<string, unknown>;
-  },
-) {
+export async function changeOrganization(tx: Tx, orgId: string, data: OrganizationUpdate) {
   const updated = await updateOrganization(tx, orgId, data);
   await appendToOutbox(tx, {
     type: "organization.updated",

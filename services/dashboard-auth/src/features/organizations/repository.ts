@@ -9,18 +9,17 @@ export function findOrganization(db: DbOrTx, id: string): Promise<OrganizationRo
 }
 
 /** Changes an organization's cached facts and bumps its version (what api-auth compares events with). */
-export function updateOrganization(
-  db: DbOrTx,
-  id: string,
-  data: {
-    name?: string;
-    scopes?: string[];
-    phone?: string;
-    status?: TenantStatus;
-    otpChannels?: string[];
-    otpSettings?: Record<string, unknown>;
-  },
-) {
+/** What may change of an organization in one update. */
+export interface OrganizationUpdate {
+  name?: string;
+  scopes?: string[];
+  phone?: string;
+  status?: TenantStatus;
+  otpChannels?: string[];
+  otpSettings?: Record<string, unknown>;
+}
+
+export function updateOrganization(db: DbOrTx, id: string, data: OrganizationUpdate) {
   const { otpSettings, ...columns } = data;
   return db.tenant.update({
     where: { id },
