@@ -15,4 +15,5 @@ export const {
   CHANNEL_NOT_ALLOWED: { status: 403, title: "The organization has not enabled this channel" },
   COUNTRY_NOT_ALLOWED: { status: 403, title: "The organization has not enabled this country" },
   INVALID_CODE: { status: 400, title: "The code is wrong, expired or already used" },
+  RECENT_SIGN_IN_REQUIRED: { status: 401, title: "This needs a sign-in from the last ten minutes" },
 });

@@ -1,5 +1,7 @@
 // The person's own profile, from their device, with the user token a sign-in gave them.
-import { buildDeliveryWorld, type DeliveryWorld, newOrganization, tokenFor, withBearer } from "@ipaas/testing";
+
+import { TokenService } from "@ipaas/service-kit";
+import { buildDeliveryWorld, type DeliveryWorld, newOrganization, tokenFor, waitFor, withBearer } from "@ipaas/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("the end-user profile API", () => {
@@ -26,6 +28,7 @@ describe("the end-user profile API", () => {
   /** Signs the person at `email` in through an organization's backend; the token their device gets. */
   async function signIn(org: Awaited<ReturnType<typeof organization>>, email: string) {
     const sent = await org.partner("POST", "/v1/otp/send", { channel: "email", destination: email });
+    expect(sent.statusCode).toBe(202);
     const { requestId } = sent.json() as { requestId: string };
     const verified = await org.partner("POST", "/v1/otp/verify", { requestId, code: await world.nextCode(email) });
     expect(verified.statusCode).toBe(200);
@@ -98,5 +101,76 @@ describe("the end-user profile API", () => {
     expect(await world.app.db.pairwiseSubject.count({ where: { id: { in: [atA.userId, atB.userId] } } })).toBe(0);
     const people = await world.app.db.endUser.count({ where: { subjects: { none: {} } } });
     expect(people).toBe(0);
+  });
+
+  describe("changing the phone number or email", () => {
+    /** As if the last codes went out a minute ago: the resend cooldown no longer holds. */
+    const pastCooldown = (organizationId: string) =>
+      world.app.db.otpChallenge.updateMany({
+        where: { tenantId: organizationId },
+        data: { createdAt: new Date(Date.now() - 60_000) },
+      });
+    const post = (token: string, url: string, body: object) =>
+      world.app.inject({ method: "POST", url, headers: { authorization: `Bearer ${token}` }, payload: body });
+
+    it("takes a code sent to the new contact, replaces the old one everywhere, and tells the old one", async () => {
+      const oldEmail = newEmail();
+      const newAddress = newEmail();
+      const a = await organization();
+      const user = await signIn(a, oldEmail);
+      const sent = await post(user.token, "/v1/users/me/contact", { channel: "email", destination: newAddress });
+      expect(sent.statusCode).toBe(202);
+      const { requestId } = sent.json() as { requestId: string };
+      // The code is for this person's contact change only: the organization cannot sign anyone in with it.
+      const code = await world.nextCode(newAddress);
+      const stolen = await a.partner("POST", "/v1/otp/verify", { requestId, code });
+      expect(stolen.json().code).toBe("INVALID_CODE");
+      const confirmed = await post(user.token, "/v1/users/me/contact/verify", { requestId, code });
+      expect(confirmed.statusCode).toBe(200);
+      expect(confirmed.json()).toMatchObject({ userId: user.userId, email: newAddress });
+      const notice = await waitFor(
+        "the notice to the old address",
+        () => world.smtp.to(oldEmail)[1] ?? null,
+        15_000,
+        20,
+      );
+      expect(notice.text).toContain("was changed");
+      expect(notice.text).not.toContain(newAddress);
+      // The person now signs in with the new address, as the same person (past the resend cooldown).
+      await pastCooldown(a.org.id);
+      const again = await signIn(a, newAddress);
+      expect(again.userId).toBe(user.userId);
+    });
+
+    it("refuses a contact that is another person's, a code of someone else's change, and an old sign-in", async () => {
+      const org = await organization();
+      const takenEmail = newEmail();
+      await signIn(org, takenEmail);
+      const user = await signIn(org, newEmail());
+      await pastCooldown(org.org.id);
+      const sent = await post(user.token, "/v1/users/me/contact", { channel: "email", destination: takenEmail });
+      expect(sent.statusCode).toBe(202);
+      const { requestId } = sent.json() as { requestId: string };
+      const code = await world.nextCode(takenEmail);
+      const other = await signIn(org, newEmail());
+      const foreign = await post(other.token, "/v1/users/me/contact/verify", { requestId, code });
+      expect(foreign.json().code).toBe("INVALID_CODE");
+      const taken = await post(user.token, "/v1/users/me/contact/verify", { requestId, code });
+      expect(taken.statusCode).toBe(409);
+      expect((await me(user.token)).json().email).not.toBe(takenEmail);
+
+      await pastCooldown(org.org.id);
+      // A token issued eleven minutes ago (signed with the service's key, its clock set back) may read the
+      // profile but not change the contact.
+      const earlier = new TokenService(world.app.signingKeys, world.app.tokens.issuer, () => Date.now() - 11 * 60_000);
+      const stale = earlier.sign(
+        { org: org.org.id },
+        { typ: "at+jwt", audience: "ipaas-user-api", subject: user.userId, ttlSeconds: 3600 },
+      ).token;
+      expect((await me(stale)).statusCode).toBe(200);
+      const refused = await post(stale, "/v1/users/me/contact", { channel: "email", destination: newEmail() });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().code).toBe("RECENT_SIGN_IN_REQUIRED");
+    });
   });
 });

@@ -92,3 +92,27 @@ export async function findProfile(db: DbOrTx, subjectId: string, tenantId: strin
 export async function updateName(db: DbOrTx, endUserId: string, nameEncrypted: string): Promise<void> {
   await db.endUser.update({ where: { id: endUserId }, data: { nameEncrypted } });
 }
+
+/**
+ * Sets a person's phone number or email (its keyed hash and ciphertext); returns the ciphertext it
+ * replaced, or null when the person had none.
+ */
+export async function replaceContact(
+  tx: Tx,
+  endUserId: string,
+  kind: "phone" | "email",
+  contact: { hash: string; encrypted: string },
+): Promise<string | null> {
+  const before = await tx.endUser.findUniqueOrThrow({
+    where: { id: endUserId },
+    select: { phoneEncrypted: true, emailEncrypted: true },
+  });
+  await tx.endUser.update({
+    where: { id: endUserId },
+    data:
+      kind === "phone"
+        ? { phoneHash: contact.hash, phoneEncrypted: contact.encrypted }
+        : { emailHash: contact.hash, emailEncrypted: contact.encrypted },
+  });
+  return kind === "phone" ? before.phoneEncrypted : before.emailEncrypted;
+}

@@ -9,11 +9,15 @@ export interface NewChallenge {
   channel: Channel;
   destinationHash: string;
   destinationEncrypted: string;
+  /** Empty for a notice, which carries no code. */
   codeHash: string;
-  codeEncrypted: string;
+  codeEncrypted: string | null;
   maxAttempts: number;
   expiresAt: Date;
   ip: string | null;
+  purpose?: "SIGN_IN" | "CONTACT_CHANGE" | "NOTICE";
+  /** CONTACT_CHANGE and NOTICE: the person it is for. */
+  endUserId?: string;
 }
 
 export async function insertChallenge(tx: Tx, challenge: NewChallenge): Promise<void> {
@@ -41,7 +45,7 @@ export async function recentSends(tx: Tx, tenantId: string, destinationHash: str
 /** The latest challenge still open for a destination (the verify call that names the destination). */
 export async function latestOpenChallenge(db: DbOrTx, tenantId: string, channel: Channel, destinationHash: string) {
   return db.otpChallenge.findFirst({
-    where: { tenantId, channel: CHANNEL_ENUM[channel], destinationHash, consumedAt: null },
+    where: { tenantId, channel: CHANNEL_ENUM[channel], destinationHash, consumedAt: null, purpose: "SIGN_IN" },
     select: { id: true },
     orderBy: { createdAt: "desc" },
   });
@@ -55,16 +59,27 @@ export interface ChallengeAttempt {
   destinationEncrypted: string;
 }
 
+/** Which challenges a verification may use: sign-in codes, or the contact-change codes of one person. */
+export type AttemptScope = { purpose: "SIGN_IN" } | { purpose: "CONTACT_CHANGE"; endUserId: string };
+
 /**
- * Counts one try at a challenge of this organization that is open (not used, not expired, not burned)
- * and returns it, holding its row lock until the transaction ends; null when there is no such challenge.
- * A second verifier of the same code waits here for the first to finish, then finds it used.
+ * Counts one try at a challenge of this organization, in `scope`, that is open (not used, not expired, not
+ * burned) and returns it, holding its row lock until the transaction ends; null when there is no such
+ * challenge. A second verifier of the same code waits here for the first to finish, then finds it used.
  */
-export async function countAttempt(tx: Tx, id: string, tenantId: string, now: Date): Promise<ChallengeAttempt | null> {
+export async function countAttempt(
+  tx: Tx,
+  id: string,
+  tenantId: string,
+  scope: AttemptScope,
+  now: Date,
+): Promise<ChallengeAttempt | null> {
+  const endUserId = scope.purpose === "CONTACT_CHANGE" ? scope.endUserId : null;
   const rows = await tx.$queryRaw<ChallengeAttempt[]>`
     UPDATE otp_challenges SET attempts = attempts + 1
     WHERE id = ${id} AND "tenantId" = ${tenantId} AND "consumedAt" IS NULL
       AND "expiresAt" > ${now} AND attempts < "maxAttempts"
+      AND purpose = ${scope.purpose}::"OtpPurpose" AND "endUserId" IS NOT DISTINCT FROM ${endUserId}
     RETURNING "codeHash", attempts, channel::text AS channel, "destinationHash", "destinationEncrypted"`;
   return rows[0] ?? null;
 }
@@ -84,8 +99,10 @@ export async function findDeliveryState(db: DbOrTx, id: string, tenantId: string
 export interface LeasedDelivery {
   tenantId: string;
   channel: "SMS" | "EMAIL" | "WHATSAPP";
+  purpose: "SIGN_IN" | "CONTACT_CHANGE" | "NOTICE";
   destinationEncrypted: string;
-  codeEncrypted: string;
+  /** Null for a notice. */
+  codeEncrypted: string | null;
   expiresAt: Date;
   deliveryAttempts: number;
 }
@@ -102,10 +119,10 @@ export async function leaseDelivery(
 ): Promise<LeasedDelivery | null> {
   const rows = await db.$queryRaw<LeasedDelivery[]>`
     UPDATE otp_challenges SET "deliveryAttempts" = "deliveryAttempts" + 1, "deliveryLeaseUntil" = ${leaseUntil}
-    WHERE id = ${id} AND "deliveryStatus" = 'QUEUED' AND "codeEncrypted" IS NOT NULL
+    WHERE id = ${id} AND "deliveryStatus" = 'QUEUED' AND ("codeEncrypted" IS NOT NULL OR purpose = 'NOTICE')
       AND ("deliveryLeaseUntil" IS NULL OR "deliveryLeaseUntil" < ${now})
-    RETURNING "tenantId", channel::text AS channel, "destinationEncrypted", "codeEncrypted", "expiresAt",
-      "deliveryAttempts"`;
+    RETURNING "tenantId", channel::text AS channel, purpose::text AS purpose, "destinationEncrypted",
+      "codeEncrypted", "expiresAt", "deliveryAttempts"`;
   return rows[0] ?? null;
 }
 

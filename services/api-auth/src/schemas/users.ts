@@ -44,3 +44,35 @@ export const eraseRoute = {
   security,
   response: { 204: Type.Null(), ...problems(401) },
 };
+
+const Channel = Type.String({ maxLength: 16, description: "sms (or mobile), email or whatsapp" });
+
+export const beginContactChangeRoute = {
+  tags: ["users"],
+  summary: "Send a code to a new phone number or email address (a user token from the last 10 minutes)",
+  security,
+  body: Type.Object(
+    { channel: Channel, destination: Type.String({ minLength: 3, maxLength: 254 }) },
+    { additionalProperties: false },
+  ),
+  response: {
+    202: Type.Object({
+      requestId: Type.String(),
+      channel: Type.String(),
+      expiresIn: Type.Integer(),
+      resendAfter: Type.Integer(),
+    }),
+    ...problems(400, 401, 403, 429),
+  },
+};
+
+export const confirmContactChangeRoute = {
+  tags: ["users"],
+  summary: "Replace the phone number or email with the new one, with the code sent to it; the old one is told",
+  security,
+  body: Type.Object(
+    { requestId: Type.String({ minLength: 1, maxLength: 64 }), code: Type.String({ minLength: 1, maxLength: 16 }) },
+    { additionalProperties: false },
+  ),
+  response: { 200: ProfileView, ...problems(400, 401, 409) },
+};

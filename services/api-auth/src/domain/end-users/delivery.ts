@@ -21,7 +21,7 @@ export type DeliveryOutcome = "sent" | "failed" | "nothing_to_do";
 const CHANNELS: Record<string, Channel> = { SMS: "sms", EMAIL: "email", WHATSAPP: "whatsapp" };
 
 /**
- * Delivers one queued code: leases the request, decrypts where it goes and the code, hands them to the
+ * Delivers one queued code (or a notice that a contact was replaced): leases the request, decrypts where it goes and the code, hands them to the
  * channel's sender, and records the outcome. A request that is no longer waiting (sent, failed, used) is
  * left alone, so a message handled twice never sends twice while the first attempt's lease lasts. A
  * failure that may pass is retried (RetryDelivery) until `maxAttempts`; then the request is `failed`. The
@@ -52,9 +52,10 @@ export class CodeDelivery {
     const organization = await findOtpOrganization(this.db, leased.tenantId);
     try {
       await this.senders[channel].send({
+        kind: leased.purpose === "NOTICE" ? "contact_changed" : "code",
         channel,
         to: this.masterKey.decrypt(leased.destinationEncrypted, `otp-destination:${requestId}`),
-        code: this.masterKey.decrypt(leased.codeEncrypted, `otp-code:${requestId}`),
+        code: leased.codeEncrypted ? this.masterKey.decrypt(leased.codeEncrypted, `otp-code:${requestId}`) : "",
         organizationName: organization?.name ?? "IPaaS",
         ttlMinutes: Math.max(1, Math.round((leased.expiresAt.getTime() - now.getTime()) / 60_000)),
       });

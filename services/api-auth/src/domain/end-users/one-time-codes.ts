@@ -1,11 +1,19 @@
-import type { Db } from "@ipaas/db";
+import type { Db, Tx } from "@ipaas/db";
 import { newId, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { InvalidTokenError, issuedBefore, type MasterKey, type TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
-import { findOrCreateEndUser, findOrCreateSubject, findSubject, forgetSubject } from "../../repositories/end-users";
+import {
+  findEndUserByContact,
+  findOrCreateEndUser,
+  findOrCreateSubject,
+  findSubject,
+  forgetSubject,
+  replaceContact,
+} from "../../repositories/end-users";
 import { findOtpOrganization } from "../../repositories/organization-credentials";
 import {
+  type AttemptScope,
   countAttempt,
   findDeliveryState,
   insertChallenge,
@@ -16,6 +24,7 @@ import {
 import { isRevoked } from "../../repositories/revoked-tokens";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
+import type { UserCaller } from "./profiles";
 import { RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
 
 /** End-user tokens: their own audience, so no partner or dashboard route takes one, and they no other. */
@@ -76,8 +85,9 @@ export class OneTimeCodes {
    * Creates a code for a destination and queues it for delivery (the challenge and its outbox event in one
    * transaction; the relay publishes it to the delivery queue): the same answer whether or not the person
    * exists. Refused with 403 for a channel or country the organization has not enabled, 429 past a limit.
+   * With `forPerson` (an end user's id) the code is for that person's new contact, usable only by them.
    */
-  async send(caller: PartnerCaller, input: SendInput, ip: string | null): Promise<Sent> {
+  async send(caller: PartnerCaller, input: SendInput, ip: string | null, forPerson?: string): Promise<Sent> {
     const settings = await this.#settings(caller);
     const destination = destinationFor(input.channel, input.destination, settings);
     const destinationHash = contactHash(this.masterKey, destination.kind, destination.value);
@@ -107,6 +117,7 @@ export class OneTimeCodes {
         maxAttempts: MAX_CODE_ATTEMPTS,
         expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000),
         ip,
+        ...(forPerson ? { purpose: "CONTACT_CHANGE" as const, endUserId: forPerson } : {}),
       });
       await appendToOutbox(tx, {
         type: "otp.delivery_requested",
@@ -130,13 +141,10 @@ export class OneTimeCodes {
     const settings = await this.#settings(caller);
     const requestId = "requestId" in input ? input.requestId : await this.#openRequestFor(caller, input, settings);
     if (!requestId) throw INVALID_CODE();
-    const code = input.code.trim();
     const now = new Date(this.#now());
     const outcome = await this.db.$transaction(async (tx) => {
-      const challenge = await countAttempt(tx, requestId, caller.organizationId, now);
-      if (!challenge) return null;
-      if (!/^\d+$/.test(code) || !codeMatches(this.masterKey, requestId, code, challenge.codeHash)) return "wrong";
-      await markConsumed(tx, requestId, now);
+      const challenge = await this.#consume(tx, caller, requestId, input.code, { purpose: "SIGN_IN" }, now);
+      if (challenge === null || challenge === "wrong") return challenge;
       const kind = challenge.channel === "EMAIL" ? "email" : "phone";
       const value = this.masterKey.decrypt(challenge.destinationEncrypted, `otp-destination:${requestId}`);
       const endUserId = newId("eu");
@@ -218,6 +226,85 @@ export class OneTimeCodes {
     if (!forgotten) throw fail("NOT_FOUND", "no such user");
   }
 
+  /**
+   * Sends a code to a person's new phone number or email address: the first half of a contact change,
+   * which needs a user token issued in the last ten minutes.
+   */
+  async beginContactChange(caller: UserCaller, input: SendInput, ip: string | null): Promise<Sent> {
+    assertRecentSignIn(caller, this.#now());
+    const subject = await findSubject(this.db, caller.userId, caller.organizationId);
+    if (!subject) throw fail("INVALID_TOKEN", "the user token is not active");
+    return this.send({ organizationId: caller.organizationId }, input, ip, subject.endUserId);
+  }
+
+  /**
+   * The second half: with the code sent to the new contact, it replaces the old one (for every
+   * organization: the profile is the person's), and the old contact, if any, is told. A contact that is
+   * another person's is refused with 409 and changes nothing.
+   */
+  async confirmContactChange(caller: UserCaller, input: { requestId: string; code: string }): Promise<void> {
+    assertRecentSignIn(caller, this.#now());
+    const subject = await findSubject(this.db, caller.userId, caller.organizationId);
+    if (!subject) throw fail("INVALID_TOKEN", "the user token is not active");
+    const endUserId = subject.endUserId;
+    const now = new Date(this.#now());
+    const scope = { purpose: "CONTACT_CHANGE" as const, endUserId };
+    const outcome = await this.db.$transaction(async (tx) => {
+      const challenge = await this.#consume(tx, caller, input.requestId, input.code, scope, now);
+      if (challenge === null || challenge === "wrong") return challenge;
+      const kind = challenge.channel === "EMAIL" ? "email" : "phone";
+      const owner = await findEndUserByContact(tx, { kind, hash: challenge.destinationHash });
+      if (owner && owner.id !== endUserId)
+        throw fail(
+          "CONFLICT",
+          `this ${kind === "email" ? "email address" : "phone number"} belongs to another account`,
+        );
+      const value = this.masterKey.decrypt(challenge.destinationEncrypted, `otp-destination:${input.requestId}`);
+      const previous = await replaceContact(tx, endUserId, kind, {
+        hash: challenge.destinationHash,
+        encrypted: this.masterKey.encrypt(value, `end-user-${kind}:${endUserId}`),
+      });
+      if (previous) {
+        const noticeId = newId("otp");
+        const old = this.masterKey.decrypt(previous, `end-user-${kind}:${endUserId}`);
+        await insertChallenge(tx, {
+          id: noticeId,
+          tenantId: caller.organizationId,
+          channel: kind === "email" ? "email" : "sms",
+          destinationHash: contactHash(this.masterKey, kind, old),
+          destinationEncrypted: this.masterKey.encrypt(old, `otp-destination:${noticeId}`),
+          codeHash: "",
+          codeEncrypted: null,
+          maxAttempts: 0,
+          expiresAt: new Date(now.getTime() + NOTICE_LIFETIME_MS),
+          ip: null,
+          purpose: "NOTICE",
+          endUserId,
+        });
+        await appendToOutbox(tx, {
+          type: "otp.delivery_requested",
+          data: { organizationId: caller.organizationId, requestId: noticeId, occurredAt: now.toISOString() },
+        });
+      }
+      return "changed" as const;
+    });
+    if (outcome === null || outcome === "wrong") throw INVALID_CODE();
+  }
+
+  /**
+   * Counts a try at an open challenge in `scope` and, when the code is right, marks it used: the challenge,
+   * "wrong" (the try counted), or null (no such open challenge).
+   */
+  async #consume(tx: Tx, caller: PartnerCaller, requestId: string, rawCode: string, scope: AttemptScope, now: Date) {
+    const code = rawCode.trim();
+    const challenge = await countAttempt(tx, requestId, caller.organizationId, scope, now);
+    if (!challenge) return null;
+    if (!/^\d+$/.test(code) || !codeMatches(this.masterKey, requestId, code, challenge.codeHash))
+      return "wrong" as const;
+    await markConsumed(tx, requestId, now);
+    return challenge;
+  }
+
   async #settings(caller: PartnerCaller): Promise<OtpSettings> {
     const organization = await findOtpOrganization(this.db, caller.organizationId);
     if (!organization) throw fail("INVALID_TOKEN", "organization not found");
@@ -234,5 +321,16 @@ export class OneTimeCodes {
     }
     const hash = contactHash(this.masterKey, destination.kind, destination.value);
     return (await latestOpenChallenge(this.db, caller.organizationId, destination.channel, hash))?.id ?? null;
+  }
+}
+
+/** A contact change needs a sign-in this recent: a token that leaked some time ago cannot take the account. */
+const RECENT_SIGN_IN_MS = 10 * 60_000;
+/** How long a notice to an old contact may wait for delivery. */
+const NOTICE_LIFETIME_MS = 86_400_000;
+
+function assertRecentSignIn(caller: UserCaller, now: number): void {
+  if (now - caller.issuedAt.getTime() > RECENT_SIGN_IN_MS) {
+    throw fail("RECENT_SIGN_IN_REQUIRED", "sign in again (a code to the current contact) to change it");
   }
 }

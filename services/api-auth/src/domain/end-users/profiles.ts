@@ -9,6 +9,7 @@ export interface UserCaller {
   userId: string;
   organizationId: string;
   jti: string;
+  issuedAt: Date;
   expiresAt: Date;
 }
 
@@ -50,7 +51,7 @@ export class Profiles {
       throw fail("INVALID_TOKEN", "the user token is not active");
     }
     if (await isRevoked(this.db, jti)) throw fail("INVALID_TOKEN", "signed out");
-    return { userId: sub, organizationId: org, jti, expiresAt: new Date(exp * 1000) };
+    return { userId: sub, organizationId: org, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
   }
 
   async get(caller: UserCaller): Promise<Profile> {

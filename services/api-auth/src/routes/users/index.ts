@@ -1,6 +1,13 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { eraseRoute, getProfileRoute, signOutRoute, updateProfileRoute } from "../../schemas/users";
+import {
+  beginContactChangeRoute,
+  confirmContactChangeRoute,
+  eraseRoute,
+  getProfileRoute,
+  signOutRoute,
+  updateProfileRoute,
+} from "../../schemas/users";
 
 /** The person's own profile, called from their device with their user token. Never cached. */
 export async function userRoutes(fastify: FastifyInstance) {
@@ -15,6 +22,20 @@ export async function userRoutes(fastify: FastifyInstance) {
 
   app.patch("/users/me", { schema: updateProfileRoute }, async (request) => {
     return app.profiles.rename(await app.userCaller(request), request.body.name);
+  });
+
+  app.post("/users/me/contact", { schema: beginContactChangeRoute }, async (request, reply) => {
+    const sent = await app.oneTimeCodes.beginContactChange(await app.userCaller(request), request.body, request.ip);
+    app.outboxRelay?.kick();
+    reply.code(202);
+    return sent;
+  });
+
+  app.post("/users/me/contact/verify", { schema: confirmContactChangeRoute }, async (request) => {
+    const caller = await app.userCaller(request);
+    await app.oneTimeCodes.confirmContactChange(caller, request.body);
+    app.outboxRelay?.kick();
+    return app.profiles.get(caller);
   });
 
   app.post("/users/me/sign-out", { schema: signOutRoute }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from "nodemailer";
-import { type CodeMessage, type CodeSender, DeliveryError, messageText } from "./sender";
+import { type CodeMessage, type CodeSender, DeliveryError, messageSubject, messageText } from "./sender";
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -29,14 +29,15 @@ export class EmailSender implements CodeSender {
 
   async send(message: CodeMessage): Promise<void> {
     const text = messageText(message);
-    const html =
-      `<p style="font-size:24px;letter-spacing:4px"><strong>${escapeHtml(message.code)}</strong></p>` +
-      `<p>${escapeHtml(text)}</p>`;
+    const codeBlock = message.code
+      ? `<p style="font-size:24px;letter-spacing:4px"><strong>${escapeHtml(message.code)}</strong></p>`
+      : "";
+    const html = `${codeBlock}<p>${escapeHtml(text)}</p>`;
     try {
       await this.#transport.sendMail({
         from: this.from,
         to: message.to,
-        subject: `${message.organizationName} sign-in code`,
+        subject: messageSubject(message),
         text,
         html,
       });
