@@ -21,6 +21,12 @@ export const OtpSettingsSchema = Type.Object({
   /** Codes the organization may send per UTC day, on every channel together. */
   dailyBudget: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000 }),
   userTokenTtlSeconds: Type.Integer({ minimum: 300, maximum: 86_400, default: 3600 }),
+  /** The web origins of the organization's apps, which may call the profile API from a browser (CORS). */
+  appOrigins: Type.Array(Type.String({ pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", maxLength: 200 }), {
+    default: [],
+    maxItems: 20,
+    uniqueItems: true,
+  }),
 });
 
 export type OtpSettings = Static<typeof OtpSettingsSchema> & { channels: Channel[] };

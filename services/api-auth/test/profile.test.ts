@@ -103,6 +103,44 @@ describe("the end-user profile API", () => {
     expect(people).toBe(0);
   });
 
+  it("lets a browser app call from an origin the caller's organization lists, and no other", async () => {
+    const a = await organization();
+    const b = await organization();
+    const appA = `https://app-${Date.now()}.a.example`;
+    const appB = `https://app-${Date.now()}.b.example`;
+    await world.app.db.tenant.update({ where: { id: a.org.id }, data: { otpSettings: { appOrigins: [appA] } } });
+    await world.app.db.tenant.update({ where: { id: b.org.id }, data: { otpSettings: { appOrigins: [appB] } } });
+    // The origins are read at most once a minute: this app's first preflight reads them now.
+    const preflight = (origin: string) =>
+      world.app.inject({
+        method: "OPTIONS",
+        url: "/v1/users/me",
+        headers: { origin, "access-control-request-method": "PATCH" },
+      });
+    const allowed = await preflight(appA);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers["access-control-allow-origin"]).toBe(appA);
+    expect(allowed.headers["access-control-allow-methods"]).toContain("PATCH");
+    const stranger = await preflight("https://evil.example");
+    expect(stranger.headers["access-control-allow-origin"]).toBeUndefined();
+
+    const user = await signIn(a, newEmail());
+    const fromA = await world.app.inject({
+      method: "GET",
+      url: "/v1/users/me",
+      headers: { authorization: `Bearer ${user.token}`, origin: appA },
+    });
+    expect(fromA.headers["access-control-allow-origin"]).toBe(appA);
+    expect(fromA.headers.vary).toContain("Origin");
+    // B's origin passes a preflight (it carries no token), but not with a user of A.
+    const fromB = await world.app.inject({
+      method: "GET",
+      url: "/v1/users/me",
+      headers: { authorization: `Bearer ${user.token}`, origin: appB },
+    });
+    expect(fromB.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
   describe("changing the phone number or email", () => {
     /** As if the last codes went out a minute ago: the resend cooldown no longer holds. */
     const pastCooldown = (organizationId: string) =>

@@ -36,6 +36,7 @@ describe("one-time-code settings", () => {
       allowedCountries: ["IN"],
       dailyBudget: 10_000,
       userTokenTtlSeconds: 3600,
+      appOrigins: [],
     });
     const changed = await as(dashboard, admin.token).put("/v1/organizations", {
       otp: { channels: ["email", "whatsapp"], codeLength: 8, allowedCountries: ["IN", "AE"] },
@@ -60,6 +61,8 @@ describe("one-time-code settings", () => {
       { channels: ["pigeon"] },
       { defaultCountry: "US" },
       { userTokenTtlSeconds: 172_800 },
+      { appOrigins: ["javascript:alert(1)"] },
+      { appOrigins: ["https://app.example/path"] },
       { unknown: true },
     ]) {
       const res = await api.put("/v1/organizations", { otp });

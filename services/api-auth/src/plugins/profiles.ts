@@ -1,6 +1,7 @@
 import { bearerAuthenticator, bearerToken, claimsOrRefuse } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { AppOrigins } from "../domain/end-users/app-origins";
 import { USER_TOKEN, USER_TOKEN_MAX_TTL_SECONDS } from "../domain/end-users/one-time-codes";
 import { Profiles, type UserCaller } from "../domain/end-users/profiles";
 import { fail } from "../errors";
@@ -10,6 +11,11 @@ declare module "fastify" {
     profiles: Profiles;
     /** The person calling with their user token (the JWT, or the JWT Base64-encoded); refuses 401. */
     userCaller(request: FastifyRequest): Promise<UserCaller>;
+    appOrigins: AppOrigins;
+  }
+  interface FastifyRequest {
+    /** Set once `userCaller` has authenticated the request. */
+    endUser: UserCaller | null;
   }
 }
 
@@ -28,6 +34,8 @@ export const profilesPlugin = fp(
   async (app: FastifyInstance) => {
     const profiles = new Profiles(app.db, app.masterKey);
     app.decorate("profiles", profiles);
+    app.decorate("appOrigins", new AppOrigins(app.db));
+    app.decorateRequest("endUser", null);
     const user = await bearerAuthenticator(
       app,
       "user",
@@ -36,7 +44,8 @@ export const profilesPlugin = fp(
     );
     app.decorate("userCaller", async (request: FastifyRequest) => {
       const claims = await claimsOrRefuse(user, request, "user", (detail) => fail("INVALID_TOKEN", detail));
-      return profiles.callerOf(claims);
+      request.endUser = await profiles.callerOf(claims);
+      return request.endUser;
     });
   },
   { name: "profiles", dependencies: ["database", "signing-keys"] },

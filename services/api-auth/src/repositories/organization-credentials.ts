@@ -52,3 +52,13 @@ export async function findOtpOrganization(db: DbOrTx, organizationId: string) {
     select: { name: true, otpChannels: true, otpSettings: true },
   });
 }
+
+/** Every app origin an active organization lists in its one-time-code settings. */
+export async function findAppOrigins(db: DbOrTx): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ origin: string }>>`
+    SELECT DISTINCT jsonb_array_elements_text(t."otpSettings"->'appOrigins') AS origin
+      FROM "tenants" t
+     WHERE t."kind" = 'ORGANIZATION' AND t."status" = 'ACTIVE' AND t."deletedAt" IS NULL
+       AND jsonb_typeof(t."otpSettings"->'appOrigins') = 'array'`;
+  return rows.map((r) => r.origin);
+}

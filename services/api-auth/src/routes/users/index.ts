@@ -9,11 +9,35 @@ import {
   updateProfileRoute,
 } from "../../schemas/users";
 
-/** The person's own profile, called from their device with their user token. Never cached. */
+/**
+ * The person's own profile, called from their device with their user token. Never cached. A browser app
+ * may call it from an origin the caller's organization lists (`appOrigins`): a preflight is answered for
+ * any active organization's origin (it carries no token), the request itself only for the caller's own.
+ */
 export async function userRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", async (request, reply) => {
     reply.header("cache-control", "no-store");
+    const origin = request.headers.origin;
+    if (typeof origin !== "string" || request.method === "OPTIONS") return;
+    reply.header("vary", "Origin");
+    const caller = request.endUser;
+    if (caller && (await app.appOrigins.organizationAllows(caller.organizationId, origin))) {
+      reply.header("access-control-allow-origin", origin);
+    }
+  });
+
+  app.options("/users/*", { schema: { hide: true } }, async (request, reply) => {
+    const origin = request.headers.origin;
+    reply.header("vary", "Origin");
+    if (typeof origin === "string" && (await app.appOrigins.anyAllows(origin))) {
+      reply
+        .header("access-control-allow-origin", origin)
+        .header("access-control-allow-methods", "GET, PATCH, POST, DELETE")
+        .header("access-control-allow-headers", "authorization, content-type")
+        .header("access-control-max-age", "600");
+    }
+    reply.code(204);
   });
 
   app.get("/users/me", { schema: getProfileRoute }, async (request) => {
