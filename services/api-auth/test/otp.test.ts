@@ -269,4 +269,43 @@ describe("one-time codes", () => {
     expect(state.body.toLowerCase()).not.toContain(destination.toLowerCase());
     expect((await b.call("GET", `/v1/otp/requests/${requestId}`)).statusCode).toBe(404);
   });
+
+  it("sends the organization not one byte of the person's phone, email or name, across the whole flow", async () => {
+    const p = await partner();
+    const who = person();
+    const e164 = `+91${who.phone}`;
+    const bodies: string[] = [];
+    const call = async (method: "GET" | "POST" | "DELETE", url: string, body?: object) => {
+      const res = await p.call(method, url, body);
+      bodies.push(res.body, JSON.stringify(res.headers));
+      return res;
+    };
+    // Signed in by phone; the person then adds an email and a name from their device.
+    const sent = await call("POST", "/v1/otp/send", { channel: "sms", destination: who.phone });
+    const { requestId } = sent.json() as { requestId: string };
+    await call("GET", `/v1/otp/requests/${requestId}`);
+    const verified = await call("POST", "/v1/otp/verify", { requestId, code: await codeFor(who.phone) });
+    const { userId, token } = verified.json() as { userId: string; token: string };
+    const device = (method: "POST" | "PATCH", url: string, payload: object) =>
+      app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+    await device("PATCH", "/v1/users/me", { name: "Meera Iyer" });
+    const email = who.email.toLowerCase();
+    const change = await device("POST", "/v1/users/me/contact", { channel: "email", destination: email });
+    const changeId = (change.json() as { requestId: string }).requestId;
+    expect(
+      (await device("POST", "/v1/users/me/contact/verify", { requestId: changeId, code: await codeFor(email) }))
+        .statusCode,
+    ).toBe(200);
+    await call("GET", `/v1/otp/requests/${changeId}`);
+    await call("POST", "/v1/otp/token-status", { token });
+    await call("DELETE", `/v1/end-users/${userId}`);
+    const seen = bodies.join("\n").toLowerCase();
+    for (const secret of [who.phone, e164, email, "meera", "iyer"]) expect(seen).not.toContain(secret.toLowerCase());
+    // The token handed to the device says nothing about the person either.
+    expect(
+      Buffer.from(token.split(".")[1] ?? "", "base64url")
+        .toString()
+        .toLowerCase(),
+    ).not.toMatch(/meera|@|\+91/);
+  });
 });
