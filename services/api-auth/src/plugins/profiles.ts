@@ -2,7 +2,7 @@ import { bearerAuthenticator, bearerToken, claimsOrRefuse } from "@ipaas/service
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { AppOrigins } from "../domain/end-users/app-origins";
-import { USER_TOKEN, USER_TOKEN_MAX_TTL_SECONDS } from "../domain/end-users/one-time-codes";
+import { USER_TOKEN_KIND } from "../domain/end-users/one-time-codes";
 import { Profiles, type UserCaller } from "../domain/end-users/profiles";
 import { fail } from "../errors";
 
@@ -36,12 +36,7 @@ export const profilesPlugin = fp(
     app.decorate("profiles", profiles);
     app.decorate("appOrigins", new AppOrigins(app.db));
     app.decorateRequest("endUser", null);
-    const user = await bearerAuthenticator(
-      app,
-      "user",
-      { typ: [USER_TOKEN.typ], audience: USER_TOKEN.audience, maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS },
-      userToken,
-    );
+    const user = await bearerAuthenticator(app, "user", USER_TOKEN_KIND, userToken);
     app.decorate("userCaller", async (request: FastifyRequest) => {
       const claims = await claimsOrRefuse(user, request, "user", (detail) => fail("INVALID_TOKEN", detail));
       request.endUser = await profiles.callerOf(claims);

@@ -44,14 +44,6 @@ export async function findOrCreateSubject(
   return { id: row.id, created: row.id === newSubjectId };
 }
 
-/** An organization's user: the pairwise subject with the person's state. */
-export async function findSubject(db: DbOrTx, subjectId: string, tenantId: string) {
-  return db.pairwiseSubject.findFirst({
-    where: { id: subjectId, tenantId },
-    select: { id: true, endUserId: true, endUser: { select: { status: true, tokensNotBefore: true } } },
-  });
-}
-
 /**
  * The organization forgets its user: the pairwise link goes, and the person with it when no organization
  * links to them any more. Returns whether there was such a user.

@@ -9,9 +9,21 @@ import Type from "typebox";
 const security = [{ bearer: [] }];
 
 const Code = Type.String({ minLength: 1, maxLength: 16, description: "The code the person received" });
-const Channel = Type.String({ maxLength: 16, description: "sms (the seed's mobile), email or whatsapp" });
-const Destination = Type.String({ minLength: 3, maxLength: 254, description: "A phone number or an email address" });
+export const Channel = Type.String({ maxLength: 16, description: "sms (the seed's mobile), email or whatsapp" });
+export const Destination = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  description: "A phone number or an email address",
+});
 const RequestId = Type.String({ minLength: 1, maxLength: 64 });
+
+/** A code on its way: what a send answers (here and for a contact change). */
+export const SentView = Type.Object({
+  requestId: Type.String(),
+  channel: Type.String(),
+  expiresIn: Type.Integer({ description: "Seconds the code stays valid" }),
+  resendAfter: Type.Integer({ description: "Seconds before another code may go to this destination" }),
+});
 
 export const sendRoute = {
   tags: ["otp"],
@@ -19,12 +31,7 @@ export const sendRoute = {
   security,
   body: Type.Object({ channel: Channel, destination: Destination }, { additionalProperties: false }),
   response: {
-    202: Type.Object({
-      requestId: Type.String(),
-      channel: Type.String(),
-      expiresIn: Type.Integer({ description: "Seconds the code stays valid" }),
-      resendAfter: Type.Integer({ description: "Seconds before another code may go to this destination" }),
-    }),
+    202: SentView,
     ...problems(400, 401, 403, 429),
   },
 };

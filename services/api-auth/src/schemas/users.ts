@@ -1,5 +1,6 @@
 import { problems } from "@ipaas/service-kit";
 import Type from "typebox";
+import { Channel, Destination, SentView } from "./otp";
 
 /* The person's own profile, for their device (user token). */
 
@@ -45,23 +46,13 @@ export const eraseRoute = {
   response: { 204: Type.Null(), ...problems(401) },
 };
 
-const Channel = Type.String({ maxLength: 16, description: "sms (or mobile), email or whatsapp" });
-
 export const beginContactChangeRoute = {
   tags: ["users"],
   summary: "Send a code to a new phone number or email address (a user token from the last 10 minutes)",
   security,
-  body: Type.Object(
-    { channel: Channel, destination: Type.String({ minLength: 3, maxLength: 254 }) },
-    { additionalProperties: false },
-  ),
+  body: Type.Object({ channel: Channel, destination: Destination }, { additionalProperties: false }),
   response: {
-    202: Type.Object({
-      requestId: Type.String(),
-      channel: Type.String(),
-      expiresIn: Type.Integer(),
-      resendAfter: Type.Integer(),
-    }),
+    202: SentView,
     ...problems(400, 401, 403, 429),
   },
 };

@@ -1,13 +1,12 @@
 import type { Db, Tx } from "@ipaas/db";
 import { newId, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
-import { InvalidTokenError, issuedBefore, type MasterKey, type TokenService } from "@ipaas/service-kit";
+import { InvalidTokenError, type MasterKey, type TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import {
   findEndUserByContact,
   findOrCreateEndUser,
   findOrCreateSubject,
-  findSubject,
   forgetSubject,
   replaceContact,
 } from "../../repositories/end-users";
@@ -21,10 +20,9 @@ import {
   lockDestination,
   markConsumed,
 } from "../../repositories/otp-challenges";
-import { isRevoked } from "../../repositories/revoked-tokens";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
-import type { UserCaller } from "./profiles";
+import { activeUser, type UserCaller } from "./profiles";
 import { RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
 
 /** End-user tokens: their own audience, so no partner or dashboard route takes one, and they no other. */
@@ -33,6 +31,12 @@ const MAX_CODE_ATTEMPTS = 5;
 /** The longest an organization may let its users' tokens live. */
 export const USER_TOKEN_MAX_TTL_SECONDS = 86_400;
 export const USER_TOKEN = { typ: "at+jwt", audience: "ipaas-user-api" } as const;
+/** What a user token is verified as, wherever it arrives. */
+export const USER_TOKEN_KIND = {
+  typ: [USER_TOKEN.typ],
+  audience: USER_TOKEN.audience,
+  maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS,
+};
 
 /** The organization calling, as its partner access token names it. */
 export interface PartnerCaller {
@@ -179,31 +183,14 @@ export class OneTimeCodes {
   async tokenStatus(caller: PartnerCaller, token: string): Promise<TokenStatus> {
     let claims: Record<string, unknown>;
     try {
-      ({ claims } = await this.tokens.verify(token, {
-        typ: [USER_TOKEN.typ],
-        audience: USER_TOKEN.audience,
-        maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS,
-      }));
+      ({ claims } = await this.tokens.verify(token, USER_TOKEN_KIND));
     } catch (error) {
       if (error instanceof InvalidTokenError) return { active: false };
       throw error;
     }
-    const { sub, org, iat, exp, jti } = claims;
-    if (
-      typeof sub !== "string" ||
-      org !== caller.organizationId ||
-      typeof iat !== "number" ||
-      typeof exp !== "number" ||
-      typeof jti !== "string"
-    ) {
-      return { active: false };
-    }
-    const subject = await findSubject(this.db, sub, caller.organizationId);
-    if (subject?.endUser.status !== "ACTIVE" || issuedBefore(iat, subject.endUser.tokensNotBefore)) {
-      return { active: false };
-    }
-    if (await isRevoked(this.db, jti)) return { active: false };
-    return { active: true, userId: sub, expiresAt: new Date(exp * 1000).toISOString() };
+    const user = await activeUser(this.db, claims);
+    if (user?.organizationId !== caller.organizationId) return { active: false };
+    return { active: true, userId: user.userId, expiresAt: user.expiresAt.toISOString() };
   }
 
   /** Where a request's delivery stands; never where it went. */
@@ -232,9 +219,7 @@ export class OneTimeCodes {
    */
   async beginContactChange(caller: UserCaller, input: SendInput, ip: string | null): Promise<Sent> {
     assertRecentSignIn(caller, this.#now());
-    const subject = await findSubject(this.db, caller.userId, caller.organizationId);
-    if (!subject) throw fail("INVALID_TOKEN", "the user token is not active");
-    return this.send({ organizationId: caller.organizationId }, input, ip, subject.endUserId);
+    return this.send({ organizationId: caller.organizationId }, input, ip, caller.endUserId);
   }
 
   /**
@@ -244,9 +229,7 @@ export class OneTimeCodes {
    */
   async confirmContactChange(caller: UserCaller, input: { requestId: string; code: string }): Promise<void> {
     assertRecentSignIn(caller, this.#now());
-    const subject = await findSubject(this.db, caller.userId, caller.organizationId);
-    if (!subject) throw fail("INVALID_TOKEN", "the user token is not active");
-    const endUserId = subject.endUserId;
+    const { endUserId } = caller;
     const now = new Date(this.#now());
     const scope = { purpose: "CONTACT_CHANGE" as const, endUserId };
     const outcome = await this.db.$transaction(async (tx) => {

@@ -7,6 +7,8 @@ import { isRevoked, recordRevocation } from "../../repositories/revoked-tokens";
 /** A person signed in on their device with a user token: whose token, at which organization. */
 export interface UserCaller {
   userId: string;
+  /** The person behind the organization's userId. */
+  endUserId: string;
   organizationId: string;
   jti: string;
   issuedAt: Date;
@@ -31,27 +33,11 @@ export class Profiles {
     private readonly masterKey: MasterKey,
   ) {}
 
-  /**
-   * The caller of a verified user token: refused unless the person is still this organization's user,
-   * active, and the token was neither signed out nor issued before the person's `tokensNotBefore`.
-   */
+  /** The caller of a verified user token (see `activeUser`); refused with INVALID_TOKEN otherwise. */
   async callerOf(claims: Record<string, unknown>): Promise<UserCaller> {
-    const { sub, org, iat, exp, jti } = claims;
-    if (
-      typeof sub !== "string" ||
-      typeof org !== "string" ||
-      typeof iat !== "number" ||
-      typeof exp !== "number" ||
-      typeof jti !== "string"
-    ) {
-      throw fail("INVALID_TOKEN", "not a user token");
-    }
-    const profile = await findProfile(this.db, sub, org);
-    if (profile?.endUser.status !== "ACTIVE" || issuedBefore(iat, profile.endUser.tokensNotBefore)) {
-      throw fail("INVALID_TOKEN", "the user token is not active");
-    }
-    if (await isRevoked(this.db, jti)) throw fail("INVALID_TOKEN", "signed out");
-    return { userId: sub, organizationId: org, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
+    const caller = await activeUser(this.db, claims);
+    if (!caller) throw fail("INVALID_TOKEN", "the user token is not active");
+    return caller;
   }
 
   async get(caller: UserCaller): Promise<Profile> {
@@ -86,4 +72,33 @@ export class Profiles {
   async erase(caller: UserCaller): Promise<void> {
     await this.db.$transaction((tx) => forgetSubject(tx, caller.userId, caller.organizationId));
   }
+}
+
+/**
+ * Who a verified user token names, while it is in force: the person is still the organization's user and
+ * active, and the token was neither signed out nor issued before the person's `tokensNotBefore`; else null.
+ * The one rule for the profile API and for token-status.
+ */
+export async function activeUser(db: Db, claims: Record<string, unknown>): Promise<UserCaller | null> {
+  const { sub, org, iat, exp, jti } = claims;
+  if (
+    typeof sub !== "string" ||
+    typeof org !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number" ||
+    typeof jti !== "string"
+  ) {
+    return null;
+  }
+  const profile = await findProfile(db, sub, org);
+  if (profile?.endUser.status !== "ACTIVE" || issuedBefore(iat, profile.endUser.tokensNotBefore)) return null;
+  if (await isRevoked(db, jti)) return null;
+  return {
+    userId: sub,
+    endUserId: profile.endUser.id,
+    organizationId: org,
+    jti,
+    issuedAt: new Date(iat * 1000),
+    expiresAt: new Date(exp * 1000),
+  };
 }
