@@ -1,4 +1,12 @@
-export { createDb, type Db, type DbOptions, type DbOrTx, type Tx } from "./client";
+export {
+  createDb,
+  type Db,
+  type DbOptions,
+  type DbOrTx,
+  type PreparedStatement,
+  runPrepared,
+  type Tx,
+} from "./client";
 export { Prisma } from "./generated/prisma/client";
 export * from "./generated/prisma/enums";
 export type * from "./generated/prisma/models";

@@ -2,10 +2,20 @@ export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writ
 export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
 export { type IdPrefix, newId } from "./ids";
 export {
+  clampOtpSettings,
+  type OtpBounds,
+  OtpBoundsSchema,
+  otpBoundsOf,
+  otpSettingOutside,
+} from "./otp-bounds";
+export {
   CHANNELS,
   type Channel,
+  ChannelListSchema,
   ChannelSchema,
+  CountryListSchema,
   type OtpSettings,
   OtpSettingsSchema,
+  otpColumnsChanged,
   otpSettingsOf,
 } from "./otp-settings";

@@ -32,8 +32,12 @@ const ENVELOPE_VERSION = "v1";
  * Each purpose gets its own derived key (HKDF), so a key used to encrypt TOTP secrets is never the one
  * that hashes phone numbers.
  */
+const MAX_CACHED_HMAC_KEYS = 64;
+
 export class MasterKey {
   readonly #ikm: Buffer;
+  /** Derived HMAC keys by purpose: a handful of fixed purposes, each derived once (HKDF is the cost of a hash). */
+  readonly #hmacKeys = new Map<string, Buffer>();
 
   constructor(masterKey: Buffer) {
     if (masterKey.length !== 32) throw new Error("the master key must be 32 bytes");
@@ -73,8 +77,12 @@ export class MasterKey {
 
   /** A keyed hash (HMAC-SHA256, hex) for looking up a value without storing it in the clear. */
   lookupHash(value: string, purpose: string): string {
-    return createHmac("sha256", this.#derive(`hmac:${purpose}`))
-      .update(value)
-      .digest("hex");
+    let key = this.#hmacKeys.get(purpose);
+    if (!key) {
+      key = this.#derive(`hmac:${purpose}`);
+      // Purposes are constants; the bound only guards against a caller putting data in one.
+      if (this.#hmacKeys.size < MAX_CACHED_HMAC_KEYS) this.#hmacKeys.set(purpose, key);
+    }
+    return createHmac("sha256", key).update(value).digest("hex");
   }
 }

@@ -4,6 +4,7 @@
 export * from "./api";
 export * from "./dashboard";
 export * from "./delivery-world";
+export * from "./device";
 export * from "./factories";
 export * from "./foundation-suite";
 export * from "./infrastructure";

@@ -184,6 +184,7 @@ export async function createOtpRequests(
       const id = `otp_bench${(start + i).toString(36).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
       const email = `bench.${start + i}.${randomBytes(3).toString("hex")}@example.test`;
       ids.push(id);
+      const newEndUserId = `eu_bench${(start + i).toString(36)}${randomBytes(4).toString("hex")}`;
       return {
         id,
         tenantId: organizationId,
@@ -193,6 +194,8 @@ export async function createOtpRequests(
         codeHash: key.lookupHash(`${id}:${OTP_CODE}`, "otp-code"),
         deliveryStatus: "SENT" as const,
         expiresAt,
+        newEndUserId,
+        newEndUserEncrypted: key.encrypt(email, `end-user-email:${newEndUserId}`),
       };
     });
     await db.otpChallenge.createMany({ data: rows });

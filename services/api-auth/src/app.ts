@@ -10,6 +10,7 @@ import { accessTokensPlugin } from "./plugins/access-tokens";
 import { clientAuthenticatorPlugin } from "./plugins/client-authenticator";
 import { clientCachePlugin } from "./plugins/client-cache";
 import { codeDeliveryPlugin } from "./plugins/code-delivery";
+import { housekeepingPlugin } from "./plugins/housekeeping";
 import { oneTimeCodesPlugin } from "./plugins/one-time-codes";
 import { organizationSyncPlugin } from "./plugins/organization-sync";
 import { profilesPlugin } from "./plugins/profiles";
@@ -60,6 +61,7 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
   await app.register(oneTimeCodesPlugin);
   await app.register(codeDeliveryPlugin, { config });
   await app.register(profilesPlugin);
+  await app.register(housekeepingPlugin);
 
   // Routes.
   await app.register(wellKnownRoutes);

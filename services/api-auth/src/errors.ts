@@ -15,5 +15,8 @@ export const {
   CHANNEL_NOT_ALLOWED: { status: 403, title: "The organization has not enabled this channel" },
   COUNTRY_NOT_ALLOWED: { status: 403, title: "The organization has not enabled this country" },
   INVALID_CODE: { status: 400, title: "The code is wrong, expired or already used" },
+  INVALID_DEVICE_KEY: { status: 400, title: "The device key is not a usable public key" },
+  DEVICE_KEY_REQUIRED: { status: 400, title: "The organization binds tokens to devices: send the device's key" },
+  INVALID_DPOP_PROOF: { status: 401, title: "The DPoP proof is missing, invalid or used before" },
   RECENT_SIGN_IN_REQUIRED: { status: 401, title: "This needs a sign-in from the last ten minutes" },
 });

@@ -1,6 +1,7 @@
 // The client cache: a token request for a cached client costs no database round trip, the cached view is
 // bounded in time (TTL, invalidation) and in size.
 
+import { otpSettingsOf } from "@ipaas/domain";
 import { buildApiAuth, newOrganization, requestToken, watchCredentialReads } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +137,7 @@ describe("ClientCache", () => {
       status: "ACTIVE",
       deleted: false,
       tokensNotBefore: null,
+      otp: otpSettingsOf({ otpChannels: ["sms", "email"], otpSettings: null }),
     };
   }
 

@@ -1,6 +1,7 @@
 // The rules that keep an instance's client cache in step with the organization events, and the consumer's
 // life in the app: one ephemeral consumer per instance, removed on close, and a full resync on reconnect.
 // (sync-*.test.ts run the whole flow from dashboard-auth.)
+import { otpSettingsOf } from "@ipaas/domain";
 import type { OrganizationEvent } from "@ipaas/events";
 import { ORGANIZATION_STREAM } from "@ipaas/events";
 import { buildApiAuth, NatsServerProcess, newOrganization, requestToken, waitFor } from "@ipaas/testing";
@@ -23,6 +24,7 @@ function record(overrides: Partial<ClientRecord> = {}): ClientRecord {
     status: "ACTIVE",
     deleted: false,
     tokensNotBefore: null,
+    otp: otpSettingsOf({ otpChannels: ["sms", "email"], otpSettings: null }),
     ...overrides,
   };
 }

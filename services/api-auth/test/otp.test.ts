@@ -147,6 +147,27 @@ describe("one-time codes", () => {
     for (const r of answers.filter((a) => a.statusCode !== 200)) expect(r.json().code).toBe("INVALID_CODE");
   });
 
+  it("makes one person of simultaneous first sign-ins at several organizations", async () => {
+    const orgs = await Promise.all(Array.from({ length: 6 }, () => partner()));
+    for (let round = 0; round < 5; round++) {
+      const { email } = person();
+      const challenges = [];
+      for (const p of orgs) {
+        const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: email });
+        challenges.push({ p, requestId: (sent.json() as { requestId: string }).requestId, code: await codeFor(email) });
+      }
+      const answers = await Promise.all(
+        challenges.map(({ p, requestId, code }) => p.call("POST", "/v1/otp/verify", { requestId, code })),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual(orgs.map(() => 200));
+      const userIds = answers.map((a) => (a.json() as { userId: string }).userId);
+      expect(new Set(userIds).size).toBe(orgs.length);
+      const people = await app.db.pairwiseSubject.groupBy({ by: ["endUserId"], where: { id: { in: userIds } } });
+      expect(people).toHaveLength(1);
+      expect(answers.every((a) => a.json().isNewUser === true)).toBe(true);
+    }
+  });
+
   it("answers one INVALID_CODE for wrong, wrong-length, unknown and used codes, and burns a code after five wrong tries", async () => {
     const p = await partner();
     const { email } = person();
@@ -195,6 +216,31 @@ describe("one-time codes", () => {
     }
     expect(statuses.slice(0, 20).every((s) => s === 202)).toBe(true);
     expect(statuses[20]).toBe(429);
+  });
+
+  it("caps the codes asked for from one address of the person, an IPv6 address by its /64", async () => {
+    const p = await partner();
+    const send = (endUserIp: string) =>
+      p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email, endUserIp });
+    const network = `2001:db8:${(Date.now() % 0xffff).toString(16)}:1`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await send(`${network}::${i.toString(16)}`)).statusCode);
+    expect(statuses.slice(0, 30).every((s) => s === 202)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    const refused = await send(`${network}:ffff::1`);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    // Another network, and the backend's own calls without an address, are not held by it.
+    expect((await send("203.0.113.7")).statusCode).toBe(202);
+    expect((await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email })).statusCode).toBe(
+      202,
+    );
+    const nonsense = await send("not-an-address");
+    expect(nonsense.statusCode).toBe(400);
+    expect(nonsense.json().errors).toEqual([{ field: "endUserIp", message: "not an IP address" }]);
+    // Nothing of the address is kept with the challenge.
+    const rows = await app.db.otpChallenge.findMany({ where: { tenantId: p.org.id } });
+    expect(JSON.stringify(rows)).not.toContain("2001:db8");
   });
 
   it("refuses a channel or a country the organization has not enabled, and a number that is not one", async () => {

@@ -77,6 +77,40 @@ describe("organization changes reaching every api-auth instance", () => {
     }
   });
 
+  it("applies one-time-code settings changed in the dashboard at the next send, on every instance", async () => {
+    const { orgId, client, token } = await newOrganization();
+    const scoped = await as(world.dashboard, owner.token).put(`/v1/organizations?org_id=${orgId}`, {
+      scopes: ["otp"],
+    });
+    expect(scoped.statusCode).toBe(200);
+    await untilEveryInstanceApplied(
+      world,
+      "the scope",
+      organizationEventApplied(orgId, "organization.updated", await organizationVersion(orgId)),
+    );
+    const send = async (app: FastifyInstance) => {
+      const partner = (await requestToken(app, client, { scope: "otp" })).json().access_token as string;
+      const res = await app.inject({
+        method: "POST",
+        url: "/v1/otp/send",
+        headers: { authorization: `Bearer ${partner}` },
+        payload: { channel: "sms", destination: `+9198${String(Date.now()).slice(-8)}` },
+      });
+      return res.statusCode;
+    };
+    // Each instance has the organization's settings in its client cache now.
+    expect(await everyInstance(send)).toEqual([202, 202]);
+
+    const changed = await as(world.dashboard, token).put("/v1/organizations", { otp: { channels: ["email"] } });
+    expect(changed.statusCode).toBe(200);
+    await untilEveryInstanceApplied(
+      world,
+      "the settings",
+      organizationEventApplied(orgId, "organization.updated", await organizationVersion(orgId)),
+    );
+    expect(await everyInstance(send)).toEqual([403, 403]);
+  });
+
   it("answers a pending organization invalid_client until it is approved, then grants tokens (review finding 1)", async () => {
     const admin = await organizationAdmin(world.dashboard);
     const orgId = admin.org.orgId;

@@ -1,6 +1,7 @@
 import { defineErrorCodes } from "@ipaas/service-kit";
 import { ONBOARDING_ERRORS } from "./features/banks/errors";
 import { CATALOGUE_ERRORS } from "./features/catalogue/errors";
+import { ORGANIZATION_ERRORS } from "./features/organizations/errors";
 import { PASSWORD_ERRORS } from "./features/passwords/errors";
 import { SCOPE_ERRORS } from "./features/scopes/errors";
 import { SESSION_ERRORS } from "./features/sessions/errors";
@@ -22,6 +23,7 @@ export const {
   ...CATALOGUE_ERRORS,
   ...SCOPE_ERRORS,
   ...ONBOARDING_ERRORS,
+  ...ORGANIZATION_ERRORS,
 });
 
 /** The address already has an account (answered to signed-in administrators only: registration hides it). */

@@ -1,9 +1,16 @@
 import type { Db } from "@ipaas/db";
-import { writeAudit } from "@ipaas/domain";
+import { type OtpSettings, writeAudit } from "@ipaas/domain";
 import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
+
+/** The organization calling with a partner access token. */
+export interface PartnerCaller {
+  organizationId: string;
+  /** Its one-time-code settings when the caller already holds them (the client cache); else they are read. */
+  otp?: OtpSettings;
+}
 
 /** The JOSE `typ` of partner access tokens (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -97,7 +104,7 @@ export class AccessTokens {
    * header): refused with INVALID_TOKEN unless it is still active as introspection would say, and with
    * INSUFFICIENT_SCOPE unless it still grants `scope`.
    */
-  async callerOf(verified: Record<string, unknown>, scope: string): Promise<{ organizationId: string }> {
+  async callerOf(verified: Record<string, unknown>, scope: string): Promise<PartnerCaller> {
     const claims = accessTokenClaims(verified);
     const client = claims && (await this.deps.clients.get(claims.client_id));
     const active =
@@ -105,7 +112,7 @@ export class AccessTokens {
     if (!active) throw fail("INVALID_TOKEN", "the partner token is not active");
     if (!active.scope.split(" ").includes(scope))
       throw fail("INSUFFICIENT_SCOPE", `this route needs the ${scope} scope`);
-    return { organizationId: active.sub };
+    return { organizationId: active.sub, otp: client.otp };
   }
 
   /**

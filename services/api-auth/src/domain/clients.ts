@@ -1,4 +1,4 @@
-import { clientSecretMatches } from "@ipaas/domain";
+import { clientSecretMatches, type OtpSettings } from "@ipaas/domain";
 
 /**
  * What api-auth knows about an organization's client: its credential and the organization's state, read
@@ -21,6 +21,8 @@ export interface ClientRecord {
   deleted: boolean;
   /** Tokens issued before this instant are inactive. */
   tokensNotBefore: Date | null;
+  /** The organization's one-time-code settings (a change bumps `organizationVersion`, so events refresh it). */
+  otp: OtpSettings;
 }
 
 /** A SHA-256 hex digest that no secret is known to produce, compared against when the client is unknown. */

@@ -1,7 +1,8 @@
 import { bearerAuthenticator, claimsOrRefuse } from "@ipaas/service-kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { OneTimeCodes, type PartnerCaller } from "../domain/end-users/one-time-codes";
+import type { PartnerCaller } from "../domain/access-tokens";
+import { OneTimeCodes } from "../domain/end-users/one-time-codes";
 import { fail } from "../errors";
 
 declare module "fastify" {

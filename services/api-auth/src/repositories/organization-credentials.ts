@@ -1,4 +1,5 @@
 import type { DbOrTx } from "@ipaas/db";
+import { otpSettingsOf } from "@ipaas/domain";
 import type { ClientRecord } from "../domain/clients";
 
 interface ClientRow {
@@ -13,6 +14,8 @@ interface ClientRow {
   scopes: string[] | null;
   organizationVersion: number;
   deletedAt: Date | null;
+  otpChannels: string[];
+  otpSettings: unknown;
 }
 
 /**
@@ -24,7 +27,8 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
   const rows = await db.$queryRaw<ClientRow[]>`
     SELECT c."tenantId" AS "organizationId", c."clientKey", c."secretHash", c."previousSecretHash",
            c."previousSecretExpiresAt", c."version", c."tokensNotBefore",
-           t."status"::text AS "status", t."scopes", t."version" AS "organizationVersion", t."deletedAt"
+           t."status"::text AS "status", t."scopes", t."version" AS "organizationVersion", t."deletedAt",
+           t."otpChannels"::text[] AS "otpChannels", t."otpSettings"
       FROM "organization_credentials" c
       JOIN "tenants" t ON t."id" = c."tenantId"
      WHERE c."clientKey" = ${clientKey} AND t."kind" = 'ORGANIZATION'`;
@@ -42,6 +46,7 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
     status: row.status === "ACTIVE" || row.status === "PENDING" ? row.status : "SUSPENDED",
     deleted: row.deletedAt !== null,
     tokensNotBefore: row.tokensNotBefore,
+    otp: otpSettingsOf({ otpChannels: row.otpChannels ?? [], otpSettings: row.otpSettings }),
   };
 }
 

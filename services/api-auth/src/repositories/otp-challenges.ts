@@ -18,6 +18,9 @@ export interface NewChallenge {
   purpose?: "SIGN_IN" | "CONTACT_CHANGE" | "NOTICE";
   /** CONTACT_CHANGE and NOTICE: the person it is for. */
   endUserId?: string;
+  /** SIGN_IN: the id a new person gets, and the destination encrypted for them. */
+  newEndUserId?: string | null;
+  newEndUserEncrypted?: string;
 }
 
 export async function insertChallenge(tx: Tx, challenge: NewChallenge): Promise<void> {

@@ -1,4 +1,4 @@
-import type { DbOrTx } from "@ipaas/db";
+import { type Db, type DbOrTx, type PreparedStatement, runPrepared } from "@ipaas/db";
 
 export interface Revocation {
   jti: string;
@@ -13,7 +13,12 @@ export async function recordRevocation(db: DbOrTx, revocation: Revocation): Prom
   await db.revokedToken.createMany({ data: [revocation], skipDuplicates: true });
 }
 
-export async function isRevoked(db: DbOrTx, jti: string): Promise<boolean> {
-  const row = await db.revokedToken.findUnique({ where: { jti }, select: { jti: true } });
-  return row !== null;
+/** Asked for every partner and user token presented, so prepared once per connection. */
+const IS_REVOKED: PreparedStatement = {
+  name: "is-revoked",
+  text: "SELECT 1 FROM revoked_tokens WHERE jti = $1",
+};
+
+export async function isRevoked(db: Db, jti: string): Promise<boolean> {
+  return (await runPrepared(db, IS_REVOKED, [jti])).length > 0;
 }

@@ -13,8 +13,3 @@ export async function takeFromCounter(db: DbOrTx, key: string, windowStart: Date
     RETURNING count`;
   return rows.length > 0 && limit > 0;
 }
-
-/** Drops windows that ended before `before`. */
-export async function sweepCounters(db: DbOrTx, before: Date): Promise<void> {
-  await db.sendCounter.deleteMany({ where: { windowStart: { lt: before } } });
-}

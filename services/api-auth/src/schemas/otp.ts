@@ -16,6 +16,16 @@ export const Destination = Type.String({
   description: "A phone number or an email address",
 });
 const RequestId = Type.String({ minLength: 1, maxLength: 64 });
+const DeviceKey = Type.Object(
+  { kty: Type.String({ maxLength: 8 }) },
+  {
+    additionalProperties: true,
+    maxProperties: 16,
+    description:
+      "The public key (JWK: EC P-256, Ed25519 or RSA) the person's app generated: the token is bound to it " +
+      "(cnf.jkt, RFC 9449) and the profile API then takes it only with a DPoP proof signed by that key",
+  },
+);
 
 /** A code on its way: what a send answers (here and for a contact change). */
 export const SentView = Type.Object({
@@ -29,7 +39,21 @@ export const sendRoute = {
   tags: ["otp"],
   summary: "Send a one-time code to a person (partner token with the otp scope)",
   security,
-  body: Type.Object({ channel: Channel, destination: Destination }, { additionalProperties: false }),
+  body: Type.Object(
+    {
+      channel: Channel,
+      destination: Destination,
+      endUserIp: Type.Optional(
+        Type.String({
+          maxLength: 64,
+          description:
+            "The address the person's request reached the backend from: codes asked for from one address are " +
+            "capped per hour (an IPv6 address counts by its /64); never stored",
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     202: SentView,
     ...problems(400, 401, 403, 429),
@@ -41,13 +65,22 @@ export const verifyRoute = {
   summary: "Check a code: the person's userId for this organization and a user token",
   security,
   body: Type.Union([
-    Type.Object({ requestId: RequestId, code: Code }, { additionalProperties: false }),
-    Type.Object({ channel: Channel, destination: Destination, code: Code }, { additionalProperties: false }),
+    Type.Object(
+      { requestId: RequestId, code: Code, deviceKey: Type.Optional(DeviceKey) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { channel: Channel, destination: Destination, code: Code, deviceKey: Type.Optional(DeviceKey) },
+      { additionalProperties: false },
+    ),
   ]),
   response: {
     200: Type.Object({
       userId: Type.String({ description: "Pairwise: the same person has another userId in every organization" }),
       token: Type.String({ description: "The user token (JWT, aud ipaas-user-api) to hand to the person's device" }),
+      tokenType: Type.Union([Type.Literal("Bearer"), Type.Literal("DPoP")], {
+        description: "DPoP when the token is bound to the device's key (sent with deviceKey), else Bearer",
+      }),
       expiresIn: Type.Integer(),
       isNewUser: Type.Boolean({ description: "First sign-in of this person at this organization" }),
     }),

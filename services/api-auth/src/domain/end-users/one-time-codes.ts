@@ -2,7 +2,7 @@ import type { Db, Tx } from "@ipaas/db";
 import { newId, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { InvalidTokenError, type MasterKey, type TokenService } from "@ipaas/service-kit";
-import { fail } from "../../errors";
+import { fail, invalidField } from "../../errors";
 import {
   findEndUserByContact,
   findOrCreateEndUser,
@@ -20,12 +20,14 @@ import {
   lockDestination,
   markConsumed,
 } from "../../repositories/otp-challenges";
+import { type SignInOutcome, signInWithCode } from "../../repositories/sign-ins";
+import type { PartnerCaller } from "../access-tokens";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
+import { deviceKeyOf } from "./device-binding";
 import { activeUser, type UserCaller } from "./profiles";
-import { RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
+import { addressKey, RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
 
-/** End-user tokens: their own audience, so no partner or dashboard route takes one, and they no other. */
 /** Wrong guesses a code survives: the fifth wrong one burns it. */
 const MAX_CODE_ATTEMPTS = 5;
 /** The longest an organization may let its users' tokens live. */
@@ -38,17 +40,27 @@ export const USER_TOKEN_KIND = {
   maxTtlSeconds: USER_TOKEN_MAX_TTL_SECONDS,
 };
 
-/** The organization calling, as its partner access token names it. */
-export interface PartnerCaller {
-  organizationId: string;
-}
-
 export interface SendInput {
   channel: string;
   destination: string;
 }
 
-export type VerifyInput = { code: string } & ({ requestId: string } | { channel: string; destination: string });
+export type VerifyInput = {
+  code: string;
+  /** The public key (JWK) of the person's device, to bind the token to (RFC 9449). */
+  deviceKey?: unknown;
+} & ({ requestId: string } | { channel: string; destination: string });
+
+/** Where a send came from. */
+export interface SendOrigin {
+  /** The address that called (the organization's backend), kept with the challenge. */
+  caller: string | null;
+  /**
+   * The person's own address when known (a backend may pass it as `endUserIp`; a device calls itself):
+   * counted, as a keyed hash, against the per-address cap, and never stored.
+   */
+  person: string | null;
+}
 
 export interface Sent {
   requestId: string;
@@ -60,6 +72,8 @@ export interface Sent {
 export interface Verified {
   userId: string;
   token: string;
+  /** `DPoP` for a token bound to the device's key, else `Bearer`: how the device presents it. */
+  tokenType: "Bearer" | "DPoP";
   expiresIn: number;
   isNewUser: boolean;
 }
@@ -91,12 +105,16 @@ export class OneTimeCodes {
    * exists. Refused with 403 for a channel or country the organization has not enabled, 429 past a limit.
    * With `forPerson` (an end user's id) the code is for that person's new contact, usable only by them.
    */
-  async send(caller: PartnerCaller, input: SendInput, ip: string | null, forPerson?: string): Promise<Sent> {
+  async send(caller: PartnerCaller, input: SendInput, origin: SendOrigin, forPerson?: string): Promise<Sent> {
     const settings = await this.#settings(caller);
     const destination = destinationFor(input.channel, input.destination, settings);
+    const address = origin.person === null ? null : addressKey(origin.person);
+    if (origin.person !== null && address === null) throw invalidField("endUserIp", "not an IP address");
     const destinationHash = contactHash(this.masterKey, destination.kind, destination.value);
     const id = newId("otp");
     const code = randomCode(settings.codeLength);
+    // Who the person becomes if this code signs them in for the first time (see `signInWithCode`).
+    const newEndUserId = forPerson ? null : newId("eu");
     const now = new Date(this.#now());
     await this.db.$transaction(async (tx) => {
       await lockDestination(tx, caller.organizationId, destinationHash);
@@ -106,6 +124,7 @@ export class OneTimeCodes {
           organizationId: caller.organizationId,
           destinationHash,
           rangeHash: destination.range && this.masterKey.lookupHash(destination.range, "phone-range"),
+          addressHash: address && this.masterKey.lookupHash(address, "person-address"),
           dailyBudget: settings.dailyBudget,
         },
         now,
@@ -120,8 +139,16 @@ export class OneTimeCodes {
         codeEncrypted: this.masterKey.encrypt(code, `otp-code:${id}`),
         maxAttempts: MAX_CODE_ATTEMPTS,
         expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000),
-        ip,
-        ...(forPerson ? { purpose: "CONTACT_CHANGE" as const, endUserId: forPerson } : {}),
+        ip: origin.caller,
+        ...(forPerson
+          ? { purpose: "CONTACT_CHANGE" as const, endUserId: forPerson }
+          : {
+              newEndUserId,
+              newEndUserEncrypted: this.masterKey.encrypt(
+                destination.value,
+                `end-user-${destination.kind}:${newEndUserId}`,
+              ),
+            }),
       });
       await appendToOutbox(tx, {
         type: "otp.delivery_requested",
@@ -143,39 +170,43 @@ export class OneTimeCodes {
    */
   async verify(caller: PartnerCaller, input: VerifyInput): Promise<Verified> {
     const settings = await this.#settings(caller);
+    // Checked before the code is: a bad or missing key costs the person no try.
+    const device = input.deviceKey === undefined ? null : deviceKeyOf(input.deviceKey);
+    if (!device && settings.requireDeviceBinding) {
+      throw fail(
+        "DEVICE_KEY_REQUIRED",
+        "this organization binds tokens to devices: send deviceKey, the device's public JWK",
+      );
+    }
     const requestId = "requestId" in input ? input.requestId : await this.#openRequestFor(caller, input, settings);
     if (!requestId) throw INVALID_CODE();
-    const now = new Date(this.#now());
-    const outcome = await this.db.$transaction(async (tx) => {
-      const challenge = await this.#consume(tx, caller, requestId, input.code, { purpose: "SIGN_IN" }, now);
-      if (challenge === null || challenge === "wrong") return challenge;
-      const kind = challenge.channel === "EMAIL" ? "email" : "phone";
-      const value = this.masterKey.decrypt(challenge.destinationEncrypted, `otp-destination:${requestId}`);
-      const endUserId = newId("eu");
-      const person = await findOrCreateEndUser(
-        tx,
-        { kind, hash: challenge.destinationHash },
-        { id: endUserId, encrypted: this.masterKey.encrypt(value, `end-user-${kind}:${endUserId}`) },
-      );
-      if (person.status !== "ACTIVE") return null;
-      return findOrCreateSubject(tx, person.id, caller.organizationId, newId("sub"));
+    const code = input.code.trim();
+    const outcome = await signInWithCode(this.db, {
+      requestId,
+      tenantId: caller.organizationId,
+      // A code that is not all digits is still a try; this hash matches no stored one.
+      codeHash: /^\d+$/.test(code) ? codeHash(this.masterKey, requestId, code) : "-",
+      newSubjectId: newId("sub"),
+      now: new Date(this.#now()),
     });
+    const signedIn = outcome.kind === "raced" ? await this.#finishRacedSignIn(caller, outcome) : outcome;
     // A wrong try is counted (committed) before it is answered.
-    if (outcome === null || outcome === "wrong") throw INVALID_CODE();
+    if (signedIn.kind !== "signed-in") throw INVALID_CODE();
     const issued = this.tokens.sign(
-      { org: caller.organizationId },
+      { org: caller.organizationId, ...(device ? { cnf: { jkt: device.thumbprint } } : {}) },
       {
         typ: USER_TOKEN.typ,
         audience: USER_TOKEN.audience,
-        subject: outcome.id,
+        subject: signedIn.userId,
         ttlSeconds: settings.userTokenTtlSeconds,
       },
     );
     return {
-      userId: outcome.id,
+      userId: signedIn.userId,
       token: issued.token,
+      tokenType: device ? "DPoP" : "Bearer",
       expiresIn: settings.userTokenTtlSeconds,
-      isNewUser: outcome.created,
+      isNewUser: signedIn.isNewUser,
     };
   }
 
@@ -217,9 +248,11 @@ export class OneTimeCodes {
    * Sends a code to a person's new phone number or email address: the first half of a contact change,
    * which needs a user token issued in the last ten minutes.
    */
-  async beginContactChange(caller: UserCaller, input: SendInput, ip: string | null): Promise<Sent> {
+  async beginContactChange(caller: UserCaller, input: SendInput, ip: string): Promise<Sent> {
     assertRecentSignIn(caller, this.#now());
-    return this.send({ organizationId: caller.organizationId }, input, ip, caller.endUserId);
+    // The device calls from the person's own address: it counts, and is not kept.
+    const origin = { caller: null, person: ip };
+    return this.send({ organizationId: caller.organizationId }, input, origin, caller.endUserId);
   }
 
   /**
@@ -275,6 +308,25 @@ export class OneTimeCodes {
   }
 
   /**
+   * Finishes a sign-in whose code was used while another sign-in created the person or their userId: by
+   * now it has committed, so the person and the link are found (or, never both, made).
+   */
+  async #finishRacedSignIn(
+    caller: PartnerCaller,
+    raced: Extract<SignInOutcome, { kind: "raced" }>,
+  ): Promise<SignInOutcome> {
+    return this.db.$transaction(async (tx) => {
+      const person = await findOrCreateEndUser(tx, raced.contact, {
+        id: raced.newEndUserId,
+        encrypted: raced.encrypted,
+      });
+      if (person.status !== "ACTIVE") return { kind: "refused" as const };
+      const subject = await findOrCreateSubject(tx, person.id, caller.organizationId, newId("sub"));
+      return { kind: "signed-in" as const, userId: subject.id, isNewUser: subject.created };
+    });
+  }
+
+  /**
    * Counts a try at an open challenge in `scope` and, when the code is right, marks it used: the challenge,
    * "wrong" (the try counted), or null (no such open challenge).
    */
@@ -289,6 +341,7 @@ export class OneTimeCodes {
   }
 
   async #settings(caller: PartnerCaller): Promise<OtpSettings> {
+    if (caller.otp) return caller.otp;
     const organization = await findOtpOrganization(this.db, caller.organizationId);
     if (!organization) throw fail("INVALID_TOKEN", "organization not found");
     return otpSettingsOf(organization);

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Tx } from "@ipaas/db";
 import { fail } from "../../errors";
 import { recentSends } from "../../repositories/otp-challenges";
@@ -9,6 +10,12 @@ export const RESEND_AFTER_SECONDS = 30;
 const PER_DESTINATION_PER_HOUR = 5;
 /** Codes the numbers of one range (all but the last four digits) receive from one organization per hour. */
 const PER_RANGE_PER_HOUR = 20;
+/**
+ * Codes asked for from one address of a person (an IPv4 address or an IPv6 /64) per organization per hour:
+ * generous, since mobile carriers put many people behind one address, yet it stops one machine from
+ * spraying codes across destinations.
+ */
+const PER_ADDRESS_PER_HOUR = 30;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -21,12 +28,20 @@ function refuse(what: string, retryAfterMs: number): never {
 /**
  * Every limit a send must pass, checked and counted inside the send's transaction (the destination is
  * locked by the caller): the resend cooldown and hourly cap per destination, the hourly cap per number
- * range (SMS pumping spreads over many numbers of one range), and the organization's daily budget. A
- * refused send writes nothing, its counts included.
+ * range (SMS pumping spreads over many numbers of one range), the hourly cap per address of the person
+ * asking (when known), and the organization's daily budget. A refused send writes nothing, its counts
+ * included.
  */
 export async function takeSendAllowance(
   tx: Tx,
-  send: { organizationId: string; destinationHash: string; rangeHash: string | null; dailyBudget: number },
+  send: {
+    organizationId: string;
+    destinationHash: string;
+    rangeHash: string | null;
+    /** The keyed hash of the person's address (see `addressKey`), when the caller knows it. */
+    addressHash: string | null;
+    dailyBudget: number;
+  },
   now: Date,
 ): Promise<void> {
   const at = now.getTime();
@@ -46,8 +61,34 @@ export async function takeSendAllowance(
       refuse("too many codes to numbers of this range this hour", hour + HOUR_MS - at);
     }
   }
+  if (send.addressHash !== null) {
+    const key = `address:${send.organizationId}:${send.addressHash}`;
+    if (!(await takeFromCounter(tx, key, new Date(hour), PER_ADDRESS_PER_HOUR))) {
+      refuse("too many codes asked for from this address this hour", hour + HOUR_MS - at);
+    }
+  }
   const day = at - (at % DAY_MS);
   if (!(await takeFromCounter(tx, `budget:${send.organizationId}`, new Date(day), send.dailyBudget))) {
     refuse("the organization's daily budget of codes is spent", day + DAY_MS - at);
   }
+}
+
+/**
+ * What an address is counted as: an IPv4 address itself, an IPv6 address by its /64 (one subscriber's
+ * network, from which a single host can take any address); null when it is not an address.
+ */
+export function addressKey(ip: string): string | null {
+  const version = isIP(ip);
+  if (version === 4) return ip;
+  if (version !== 6) return null;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1] as string;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || "0", 16).toString(16))
+    .join(":")}::/64`;
 }

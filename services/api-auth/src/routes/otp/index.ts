@@ -18,7 +18,8 @@ export async function otpRoutes(fastify: FastifyInstance) {
 
   app.post("/otp/send", { schema: sendRoute }, async (request, reply) => {
     const caller = await app.partnerCaller(request, OTP_SCOPE);
-    const sent = await app.oneTimeCodes.send(caller, request.body, request.ip);
+    const { endUserIp, ...input } = request.body;
+    const sent = await app.oneTimeCodes.send(caller, input, { caller: request.ip, person: endUserIp ?? null });
     // Committed: the relay publishes it now rather than at its next poll.
     app.outboxRelay?.kick();
     reply.code(202);

@@ -34,7 +34,7 @@ export async function userRoutes(fastify: FastifyInstance) {
       reply
         .header("access-control-allow-origin", origin)
         .header("access-control-allow-methods", "GET, PATCH, POST, DELETE")
-        .header("access-control-allow-headers", "authorization, content-type")
+        .header("access-control-allow-headers", "authorization, content-type, dpop")
         .header("access-control-max-age", "600");
     }
     reply.code(204);

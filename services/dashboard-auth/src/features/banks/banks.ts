@@ -1,5 +1,5 @@
-import type { Db, TenantModel as Tenant, TenantStatus } from "@ipaas/db";
-import { newId } from "@ipaas/domain";
+import type { Db, TenantModel as Tenant, TenantStatus, Tx } from "@ipaas/db";
+import { newId, type OtpBounds, otpBoundsOf } from "@ipaas/domain";
 import { randomToken } from "@ipaas/service-kit";
 import { type Actor, isPlatformOwner } from "../../access/access";
 import { emailTaken, fail, invalidField } from "../../errors";
@@ -7,14 +7,14 @@ import type { Mailer } from "../../plugins/mailer";
 import { createSystemRoles, statusLabel } from "../../shared/tenancy";
 import { insertTenant } from "../../shared/tenants.repository";
 import { auditChange } from "../audit/audit";
-import { changeOrganization } from "../organizations/organizations";
+import { changeOrganization, otpWithin } from "../organizations/organizations";
 import type { Passwords } from "../passwords/passwords";
 import { createResetToken, resetLink } from "../passwords/reset";
-import { organizationsHolding, scopeNames } from "../scopes/repository";
+import { scopeNames } from "../scopes/repository";
 import { bankScopeList } from "../scopes/scopes";
 import type { Origin } from "../sessions/sessions";
 import { emailInUse, insertUser } from "../users/repository";
-import { findBank, listBanks, updateBank } from "./repository";
+import { findBank, listBanks, organizationsOf, updateBank } from "./repository";
 
 export function bankView(bank: Tenant) {
   return {
@@ -25,6 +25,7 @@ export function bankView(bank: Tenant) {
     status: statusLabel(bank.status),
     organizationScopes: bankScopeList(bank),
     organizationSelfRegistration: bank.organizationSelfRegistration,
+    organizationOtp: otpBoundsOf(bank),
     createdAt: bank.createdAt.toISOString(),
     updatedAt: bank.updatedAt.toISOString(),
   };
@@ -34,6 +35,8 @@ export interface BankSettings {
   /** null: the whole catalogue. */
   organizationScopes?: string[] | null | undefined;
   organizationSelfRegistration?: boolean | undefined;
+  /** null: the platform's limits. */
+  organizationOtp?: OtpBounds | null | undefined;
 }
 
 export interface NewBank {
@@ -124,13 +127,14 @@ export class Banks {
 
   /**
    * A bank (its own users, or the platform owner) chooses which catalogue scopes its organizations may
-   * hold and whether they start Active. Narrowing the list takes the dropped scopes from its
-   * organizations at once, each with its event for api-auth, since no child holds more than its parent allows.
+   * hold, the bounds of their one-time-code settings, and whether they start Active. Narrowing takes what
+   * falls outside from its organizations at once, each with its event for api-auth, since no child holds
+   * more than its parent allows.
    */
   async updateSettings(actor: Actor, bankId: string, settings: BankSettings, origin: Origin): Promise<Tenant> {
     const bank = await this.get(actor, bankId);
+    const { organizationScopes: list, organizationOtp: bounds } = settings;
     return this.db.$transaction(async (tx) => {
-      const list = settings.organizationScopes;
       if (list) {
         const catalogue = new Set(await scopeNames(tx));
         const unknown = list.filter((s) => !catalogue.has(s));
@@ -138,14 +142,11 @@ export class Banks {
           const message = `not in the scope catalogue: ${unknown.join(", ")}`;
           throw invalidField("organizationScopes", message, "SCOPES_NOT_ALLOWED");
         }
-        const organizations = await organizationsHolding(tx, { bankId: bank.id });
-        for (const org of organizations) {
-          const kept = org.scopes.filter((s) => list.includes(s));
-          if (kept.length < org.scopes.length) await changeOrganization(tx, org.id, { scopes: kept });
-        }
       }
+      if (list || bounds) await narrowOrganizations(tx, bank.id, list ?? null, bounds ?? null);
       const updated = await updateBank(tx, bank.id, {
         ...(list !== undefined ? { organizationScopes: list } : {}),
+        ...(bounds !== undefined ? { organizationOtp: bounds } : {}),
         ...(settings.organizationSelfRegistration !== undefined
           ? { organizationSelfRegistration: settings.organizationSelfRegistration }
           : {}),
@@ -159,9 +160,26 @@ export class Banks {
         {
           organizationScopes: list === undefined ? "unchanged" : list,
           organizationSelfRegistration: settings.organizationSelfRegistration ?? "unchanged",
+          organizationOtp: bounds === undefined ? "unchanged" : bounds,
         },
       );
       return updated;
     });
+  }
+}
+
+/**
+ * Brings each of the bank's organizations within its new terms (null: that term is not narrowed): the scopes
+ * it no longer allows are dropped and the one-time-code settings clamped to its bounds, in one change per
+ * organization, and only for those that held more.
+ */
+async function narrowOrganizations(tx: Tx, bankId: string, scopes: string[] | null, bounds: OtpBounds | null) {
+  for (const org of await organizationsOf(tx, bankId)) {
+    const kept = scopes ? org.scopes.filter((s) => scopes.includes(s)) : org.scopes;
+    const change = {
+      ...(kept.length < org.scopes.length ? { scopes: kept } : {}),
+      ...otpWithin(org, bounds),
+    };
+    if (Object.keys(change).length > 0) await changeOrganization(tx, org.id, change);
   }
 }

@@ -83,10 +83,16 @@ export default async function bankRoutes(fastify: FastifyInstance) {
       config: { access: { module: M, action: "update" } },
       schema: {
         tags: ["banks"],
-        summary: "Choose which catalogue scopes the bank's organizations may hold and whether they start Active",
+        summary:
+          "Choose which catalogue scopes the bank's organizations may hold, the bounds of their one-time-code " +
+          "settings, and whether they start Active",
         description:
           "Its own users (with banks:update) or the platform owner. Narrowing `organizationScopes` takes the " +
-          "dropped scopes from the bank's organizations at once; their partner tokens stop carrying them.",
+          "dropped scopes from the bank's organizations at once; their partner tokens stop carrying them. " +
+          "Narrowing `organizationOtp` clamps their one-time-code settings at once: channels and countries " +
+          "outside the bounds are dropped (the default country becomes the first one left; with none left, " +
+          "no phone number is allowed), dailyBudget and userTokenTtlSeconds come down to the maximum, and " +
+          "device binding is turned on when required.",
         security: [{ bearer: [] }],
         params: BankParams,
         body: BankSettings,

@@ -1,3 +1,4 @@
+import { OtpBoundsSchema } from "@ipaas/domain";
 import Type from "typebox";
 import { Address, BankName, Email, Id, Name, ScopeName, Timestamp } from "../../shared/schemas";
 
@@ -5,6 +6,14 @@ export const BankListQuery = Type.Object(
   { status: Type.Optional(Type.Union([Type.Literal("Pending"), Type.Literal("Active"), Type.Literal("Suspended")])) },
   { additionalProperties: false },
 );
+
+/** A bank's bounds on its organizations' one-time-code settings, or null for the platform's limits. */
+const OrganizationOtp = Type.Union([OtpBoundsSchema, Type.Null()], {
+  description:
+    "The bounds of this bank's organizations' one-time-code settings: the channels and countries they may " +
+    "allow, the most their dailyBudget and userTokenTtlSeconds may be, and whether they must bind user tokens " +
+    "to devices; null for the platform's limits",
+});
 
 export const BankParams = Type.Object({ bankId: Id }, { additionalProperties: false });
 
@@ -23,6 +32,7 @@ export const BankSettings = Type.Object(
     organizationSelfRegistration: Type.Optional(
       Type.Boolean({ description: "Organizations registering under this bank start Active instead of Pending" }),
     ),
+    organizationOtp: Type.Optional(OrganizationOtp),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -35,6 +45,7 @@ export const BankView = Type.Object({
   status: Type.String(),
   organizationScopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   organizationSelfRegistration: Type.Boolean(),
+  organizationOtp: OrganizationOtp,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

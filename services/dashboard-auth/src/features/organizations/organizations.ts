@@ -1,5 +1,14 @@
 import type { Db, Tx } from "@ipaas/db";
-import { newClientSecret, type OtpSettings, otpSettingsOf } from "@ipaas/domain";
+import {
+  clampOtpSettings,
+  newClientSecret,
+  type OtpBounds,
+  type OtpSettings,
+  otpBoundsOf,
+  otpColumnsChanged,
+  otpSettingOutside,
+  otpSettingsOf,
+} from "@ipaas/domain";
 import { appendToOutbox } from "@ipaas/events";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
 import { fail, invalidField } from "../../errors";
@@ -48,8 +57,8 @@ export interface OrganizationChange {
 }
 
 /**
- * Changes what api-auth caches about an organization (name, status, scopes, phone): bumps its version and
- * writes the event that tells api-auth, in the caller's transaction.
+ * Changes what api-auth knows of an organization (name, status, scopes, phone, one-time-code settings):
+ * bumps its version and writes the event that tells api-auth, in the caller's transaction.
  */
 export async function changeOrganization(tx: Tx, orgId: string, data: OrganizationUpdate) {
   const updated = await updateOrganization(tx, orgId, data);
@@ -68,21 +77,25 @@ export async function changeOrganization(tx: Tx, orgId: string, data: Organizati
 }
 
 /**
- * The columns that hold a change of one-time-code settings: the channels, and the other settings merged
- * over the ones stored. The default country must be one the organization allows.
+ * The columns that hold a change of one-time-code settings: the change over the settings in force, which
+ * must stay within the bank's bounds. The default country must be one the organization allows, when it
+ * allows any: a bank's narrowing may leave none, and the organization still changes its other settings.
  */
-function otpChange(org: OrganizationRow, change: Partial<OtpSettings>) {
-  const { channels, ...rest } = change;
+function otpChange(org: OrganizationRow, change: Partial<OtpSettings>, bounds: OtpBounds | null) {
   const current = otpSettingsOf(org);
-  const { channels: _enabled, ...currentSettings } = current;
-  const settings = { ...currentSettings, ...rest };
-  if (!settings.allowedCountries.includes(settings.defaultCountry)) {
+  const next = { ...current, ...change };
+  if (next.allowedCountries.length > 0 && !next.allowedCountries.includes(next.defaultCountry)) {
     throw invalidField("otp.defaultCountry", "must be one of otp.allowedCountries");
   }
-  return {
-    ...(channels ? { otpChannels: channels } : {}),
-    ...(Object.keys(rest).length > 0 ? { otpSettings: settings } : {}),
-  };
+  const outside = otpSettingOutside(next, bounds);
+  if (outside) throw invalidField(`otp.${outside.field}`, outside.message, "OTP_SETTINGS_NOT_ALLOWED");
+  return otpColumnsChanged(current, next);
+}
+
+/** The columns that bring an organization's one-time-code settings within its bank's bounds; none when within. */
+export function otpWithin(org: { otpChannels: readonly string[]; otpSettings: unknown }, bounds: OtpBounds | null) {
+  const current = otpSettingsOf(org);
+  return otpColumnsChanged(current, clampOtpSettings(current, bounds));
 }
 
 /** Organizations as their own users, their bank and the platform owner see and change them. */
@@ -111,9 +124,9 @@ export class Organizations {
   }
 
   /**
-   * An organization may rename itself, change its phone and drop scopes; only the platform owner may add
-   * scopes or change its status, since an organization must not widen its own API access or lift its own
-   * suspension.
+   * An organization may rename itself, change its phone, drop scopes and change its one-time-code settings
+   * within its bank's bounds; only the platform owner may add scopes or change its status, since an
+   * organization must not widen its own API access or lift its own suspension.
    */
   async update(actor: Actor, org: OrganizationRow, change: OrganizationChange, origin: Origin): Promise<void> {
     const platformOwner = isPlatformOwner(actor);
@@ -129,8 +142,9 @@ export class Organizations {
     if (change.status && !platformOwner && statusLabel(org.status) !== change.status) {
       throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
     }
+    // Nor one-time-code settings beyond the bank's bounds.
+    const otp = change.otp && otpChange(org, change.otp, otpBoundsOf(await findTenant(this.db, org.bankId ?? "")));
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
-    const otp = change.otp && otpChange(org, change.otp);
     await this.db.$transaction(async (tx) => {
       await changeOrganization(tx, org.id, {
         ...(change.company_name ? { name: change.company_name.trim() } : {}),

@@ -41,6 +41,9 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ["organizations"],
         summary: "Change company_name, phone or scopes (adding scopes and changing status: platform owner only)",
+        description:
+          "`otp` changes only the one-time-code settings it names, within the platform's limits and the bank's " +
+          "`organizationOtp` bounds, for the platform owner too (`400 OTP_SETTINGS_NOT_ALLOWED` names the setting).",
         security: [{ bearer: [] }],
         querystring: OrganizationQuery,
         body: UpdateOrganization,
@@ -57,6 +60,7 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
         { ...rest, ...(phone ? { phone: e164(phone) } : {}) },
         requestOrigin(request),
       );
+      app.outboxRelay?.kick();
       return { message: `Organization '${request.body.company_name?.trim() ?? org.name}' updated successfully` };
     },
   );

@@ -1,29 +1,18 @@
-import { CHANNELS, ChannelSchema, OtpSettingsSchema } from "@ipaas/domain";
+import { ChannelListSchema, ChannelSchema, CountryListSchema, OtpSettingsSchema } from "@ipaas/domain";
 import Type from "typebox";
 import { Id, Timestamp } from "../../shared/schemas";
 
 export const OrganizationQuery = Type.Object({ org_id: Type.Optional(Id) }, { additionalProperties: false });
 
-const Channels = Type.Array(ChannelSchema, {
-  minItems: 1,
-  maxItems: CHANNELS.length,
-  uniqueItems: true,
-});
+/**
+ * The one-time-code settings in force: the channels enabled and the rest of the settings. A bank's narrowing
+ * may leave no channel or no country.
+ */
+const OtpView = Type.Object({ channels: Type.Array(ChannelSchema), ...OtpSettingsSchema.properties });
 
-/** The one-time-code settings in force: the channels enabled and the rest of the settings. */
-const OtpView = Type.Object({ channels: Channels, ...OtpSettingsSchema.properties });
-
-/** What an organization changes of its one-time-code settings; the rest stays as it is. */
+/** What an organization changes of its one-time-code settings (within its bank's bounds); the rest stays. */
 const OtpChange = Type.Partial(
-  Type.Object({
-    channels: Channels,
-    ...OtpSettingsSchema.properties,
-    allowedCountries: Type.Array(Type.String({ pattern: "^[A-Z]{2}$" }), {
-      minItems: 1,
-      maxItems: 250,
-      uniqueItems: true,
-    }),
-  }),
+  Type.Object({ channels: ChannelListSchema, ...OtpSettingsSchema.properties, allowedCountries: CountryListSchema }),
   { additionalProperties: false, minProperties: 1 },
 );
 

@@ -40,15 +40,10 @@ export async function setBankScopeList(db: DbOrTx, bankId: string, list: string[
   });
 }
 
-/** The organizations holding this scope (all of them when `scope` is omitted), optionally of one bank only. */
-export function organizationsHolding(db: DbOrTx, filter: { scope?: string; bankId?: string }) {
+/** The live organizations holding this scope. */
+export function organizationsHolding(db: DbOrTx, scope: string) {
   return db.tenant.findMany({
-    where: {
-      kind: "ORGANIZATION",
-      deletedAt: null,
-      ...(filter.scope ? { scopes: { has: filter.scope } } : {}),
-      ...(filter.bankId ? { bankId: filter.bankId } : {}),
-    },
+    where: { kind: "ORGANIZATION", deletedAt: null, scopes: { has: scope } },
     select: { id: true, scopes: true },
   });
 }

@@ -92,7 +92,7 @@ export class ScopeCatalogue {
           (bankScopeList(bank) ?? []).filter((s) => s !== name),
         );
       }
-      const organizations = await organizationsHolding(tx, { scope: name });
+      const organizations = await organizationsHolding(tx, name);
       for (const org of organizations) {
         await changeOrganization(tx, org.id, { scopes: org.scopes.filter((s) => s !== name) });
       }

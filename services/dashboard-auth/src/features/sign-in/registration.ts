@@ -1,11 +1,12 @@
 import type { Db, TenantModel as Tenant, Tx } from "@ipaas/db";
-import { newClientCredentials, newId, writeAudit } from "@ipaas/domain";
+import { newClientCredentials, newId, otpBoundsOf, writeAudit } from "@ipaas/domain";
 import type { FastifyBaseLogger } from "fastify";
 import { fail, invalidField } from "../../errors";
 import type { Mailer } from "../../plugins/mailer";
 import { createSystemRoles, ORGANIZATION_TYPES, type OrganizationTypeLabel, SYSTEM_ROLES } from "../../shared/tenancy";
 import { findLiveTenant, insertTenant } from "../../shared/tenants.repository";
 import { auditChange } from "../audit/audit";
+import { otpWithin } from "../organizations/organizations";
 import type { Passwords } from "../passwords/passwords";
 import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
 import type { Origin } from "../sessions/sessions";
@@ -112,6 +113,8 @@ export class Registration {
     const email = input.email.trim().toLowerCase();
     const passwordHash = await this.#hashPassword(input, email, origin);
     const credentials = newClientCredentials();
+    // One-time codes by SMS and e-mail with the platform's default settings, within its bank's bounds.
+    const otpChannels = ["sms", "email"];
     const tenant = {
       id: newId("org"),
       name: input.companyName.trim(),
@@ -132,7 +135,8 @@ export class Registration {
         phone: input.phone,
         gst: input.gst,
         scopes,
-        otpChannels: ["sms", "email"],
+        otpChannels,
+        ...otpWithin({ otpChannels, otpSettings: null }, otpBoundsOf(bank)),
         credential: {
           create: { id: newId("cred"), clientKey: credentials.clientKey, secretHash: credentials.secretHash },
         },
