@@ -26,6 +26,17 @@ export const BaseConfigSchema = Type.Object({
   MAIL_FROM: Type.String({ default: "IPaaS <no-reply@localhost>", minLength: 3 }),
   /** 32 random bytes, base64: encrypts secrets at rest and keys the look-up hashes of personal data. */
   MASTER_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * After a rotation of MASTER_KEY: the replaced keys, comma-separated base64, which still decrypt what they
+   * encrypted (each stored value names its key) and never encrypt.
+   */
+  MASTER_KEY_PREVIOUS: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * The key look-up hashes of personal data are made with (base64, 32 bytes): MASTER_KEY unless set. A
+   * hash cannot be re-computed from itself, so when MASTER_KEY is rotated in an installation with data,
+   * set this to the MASTER_KEY the hashes were made with.
+   */
+  INDEX_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** `false`, `true` (trust every hop: never in production) or a comma list of proxy IPs/CIDRs. */
   TRUST_PROXY: Type.String({ default: "false" }),
   MIGRATE_ON_START: Type.Boolean({ default: true }),
@@ -40,9 +51,13 @@ export const BaseConfigSchema = Type.Object({
 });
 
 /** What loading adds to a schema's settings: the decoded master key and the parsed proxy list. */
-export type Resolved<S extends TObject> = Omit<Static<S>, "MASTER_KEY"> & {
+export type Resolved<S extends TObject> = Omit<Static<S>, "MASTER_KEY" | "MASTER_KEY_PREVIOUS" | "INDEX_KEY"> & {
   /** Decoded master key (32 bytes). */
   MASTER_KEY: Buffer;
+  /** Decoded replaced master keys (32 bytes each), newest first. */
+  MASTER_KEY_PREVIOUS: Buffer[];
+  /** Decoded index key, when set. */
+  INDEX_KEY: Buffer | undefined;
   /**
    * True when MASTER_KEY was not set and the public development key is used: only with NODE_ENV set
    * explicitly to development or test.
@@ -141,6 +156,15 @@ function loadConfigWith<S extends TObject>(
     if (masterKey.length !== 32)
       problems.push("MASTER_KEY: must be 32 bytes, base64-encoded (openssl rand -base64 32)");
   }
+  const previousKeys = (raw.MASTER_KEY_PREVIOUS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => Buffer.from(s, "base64"));
+  if (previousKeys.some((key) => key.length !== 32))
+    problems.push("MASTER_KEY_PREVIOUS: each key must be 32 bytes, base64-encoded, comma-separated");
+  const indexKey = raw.INDEX_KEY === undefined ? undefined : Buffer.from(raw.INDEX_KEY, "base64");
+  if (indexKey && indexKey.length !== 32) problems.push("INDEX_KEY: must be 32 bytes, base64-encoded");
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (trustProxy === null) problems.push("TRUST_PROXY: must be false, true or a comma list of proxy addresses");
 
@@ -162,6 +186,8 @@ function loadConfigWith<S extends TObject>(
   return {
     ...(withDefaults as Static<S>),
     MASTER_KEY: masterKey,
+    MASTER_KEY_PREVIOUS: previousKeys,
+    INDEX_KEY: indexKey,
     usingDevelopmentMasterKey: raw.MASTER_KEY === undefined,
     trustProxy: trustProxy ?? false,
   } as Resolved<S>;

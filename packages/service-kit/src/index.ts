@@ -9,7 +9,7 @@ export {
   loadConfig,
   type Resolved,
 } from "./config";
-export { digestsEqual, MasterKey, randomToken, sha256Hex } from "./crypto";
+export { digestsEqual, MasterKey, type MasterKeyRing, masterKeyOf, randomToken, sha256Hex } from "./crypto";
 export {
   CommonErrorCodes,
   commonErrors,

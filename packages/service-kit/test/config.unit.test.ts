@@ -93,6 +93,25 @@ describe("configuration", () => {
     expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1"]);
   });
 
+  it("reads the replaced master keys and the index key of a rotation, and refuses keys of the wrong length", () => {
+    const previous = [Buffer.alloc(32, 2), Buffer.alloc(32, 3)].map((k) => k.toString("base64"));
+    const config = loadConfig({
+      NODE_ENV: "test",
+      MASTER_KEY: KEY,
+      MASTER_KEY_PREVIOUS: previous.join(", "),
+      INDEX_KEY: previous[1],
+    });
+    expect(config.MASTER_KEY_PREVIOUS.map((k) => k[0])).toEqual([2, 3]);
+    expect(config.INDEX_KEY?.equals(Buffer.alloc(32, 3))).toBe(true);
+    const short = Buffer.alloc(16).toString("base64");
+    expect(problemsOf({ NODE_ENV: "test", MASTER_KEY_PREVIOUS: `${previous[0]},${short}` })).toEqual([
+      expect.stringMatching(/^MASTER_KEY_PREVIOUS: each key must be 32 bytes/),
+    ]);
+    expect(problemsOf({ NODE_ENV: "test", INDEX_KEY: short })).toEqual([
+      expect.stringMatching(/^INDEX_KEY: must be 32 bytes/),
+    ]);
+  });
+
   it("refuses a master key of the wrong length and trusting every proxy in production", () => {
     expect(problemsOf({ MASTER_KEY: Buffer.alloc(16).toString("base64") })[0]).toMatch(/MASTER_KEY: must be 32 bytes/);
     const problems = problemsOf({

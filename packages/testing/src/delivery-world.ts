@@ -17,6 +17,8 @@ export interface DeliveryWorld {
    * has not returned yet, waiting for it to arrive: the code as the person reads it.
    */
   nextCode(destination: string): Promise<string>;
+  /** Stops the app and starts it again on the same database, NATS and servers, with `env` over its settings. */
+  restart(env: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,26 +27,24 @@ export async function buildDeliveryWorld(env: Record<string, string> = {}): Prom
   const database = await createTestDatabase({ prefix: "ipaas_delivery" });
   const smtp = await SmtpSink.start();
   const gateway = await MessagesGateway.start();
-  const app = await buildApiAuth({
-    env: {
-      DATABASE_URL: database.url,
-      NATS_URL: nats.url,
-      SMTP_URL: smtp.url,
-      SMS_PROVIDER: "http",
-      SMS_API_URL: gateway.url,
-      SMS_ACCOUNT_ID: "AC_test",
-      SMS_AUTH_TOKEN: "gateway-token",
-      SMS_FROM: "+15005550006",
-      WHATSAPP_FROM: "+15005550007",
-      OTP_DELIVERY_RETRY_MS: "50",
-      OTP_DELIVERY_TIMEOUT_MS: "500",
-      OTP_DELIVERY_MAX_ATTEMPTS: "3",
-      ...env,
-    },
-  });
+  const settings: Record<string, string> = {
+    DATABASE_URL: database.url,
+    NATS_URL: nats.url,
+    SMTP_URL: smtp.url,
+    SMS_PROVIDER: "http",
+    SMS_API_URL: gateway.url,
+    SMS_ACCOUNT_ID: "AC_test",
+    SMS_AUTH_TOKEN: "gateway-token",
+    SMS_FROM: "+15005550006",
+    WHATSAPP_FROM: "+15005550007",
+    OTP_DELIVERY_RETRY_MS: "50",
+    OTP_DELIVERY_TIMEOUT_MS: "500",
+    OTP_DELIVERY_MAX_ATTEMPTS: "3",
+    ...env,
+  };
   const read = new Map<string, number>();
-  return {
-    app,
+  const world: DeliveryWorld = {
+    app: await buildApiAuth({ env: settings }),
     smtp,
     gateway,
     async nextCode(destination) {
@@ -59,12 +59,17 @@ export async function buildDeliveryWorld(env: Record<string, string> = {}): Prom
       if (!code) throw new Error("no code in the message");
       return code;
     },
+    async restart(more) {
+      await world.app.close();
+      world.app = await buildApiAuth({ env: { ...settings, ...more } });
+    },
     async close() {
-      await app.close();
+      await world.app.close();
       await gateway.close();
       await smtp.close();
       await nats.dispose();
       await database.drop();
     },
   };
+  return world;
 }

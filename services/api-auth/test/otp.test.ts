@@ -187,6 +187,22 @@ describe("one-time codes", () => {
     expect(unknown.json().code).toBe("INVALID_CODE");
   });
 
+  it("refuses the right code once it has expired", async () => {
+    const p = await partner(["otp"], { ttlSeconds: 60 });
+    const { email } = person();
+    const sent = await p.call("POST", "/v1/otp/send", { channel: "email", destination: email });
+    const { requestId, expiresIn } = sent.json() as { requestId: string; expiresIn: number };
+    expect(expiresIn).toBe(60);
+    const code = await codeFor(email);
+    const row = await app.db.otpChallenge.findUniqueOrThrow({ where: { id: requestId } });
+    expect(Math.abs(row.expiresAt.getTime() - row.createdAt.getTime() - 60_000)).toBeLessThan(1_000);
+    // As if the minute had passed.
+    await app.db.otpChallenge.update({ where: { id: requestId }, data: { expiresAt: new Date(Date.now() - 1) } });
+    const late = await p.call("POST", "/v1/otp/verify", { requestId, code });
+    expect(late.statusCode).toBe(400);
+    expect(late.json().code).toBe("INVALID_CODE");
+  });
+
   it("refuses a second code to one destination within 30 s, writing nothing", async () => {
     const p = await partner();
     const destination = person().email;

@@ -2,7 +2,7 @@ import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { BaseConfig as Config } from "../config";
-import { MasterKey } from "../crypto";
+import { type MasterKey, masterKeyOf } from "../crypto";
 import { healthPlugin } from "./health";
 import { metricsPlugin } from "./metrics";
 import { type OpenApiOptions, openApiPlugin } from "./openapi";
@@ -28,7 +28,7 @@ export interface PlatformOptions {
 export const platformPlugin = fp(
   async (app: FastifyInstance, options: PlatformOptions) => {
     app.decorate("config", options.config);
-    app.decorate("masterKey", new MasterKey(options.config.MASTER_KEY));
+    app.decorate("masterKey", masterKeyOf(options.config));
     // OpenAPI first: it documents only the routes registered after it.
     await app.register(openApiPlugin, options.openapi);
     await app.register(problemsPlugin, { baseUrl: options.openapi.serverUrl });

@@ -4,7 +4,7 @@
 //   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
 import { parseArgs } from "node:util";
 import { createDb } from "@ipaas/db";
-import { loadDotEnv, MasterKey } from "@ipaas/service-kit";
+import { loadDotEnv, masterKeyOf } from "@ipaas/service-kit";
 import { dashboardConfig } from "../config";
 import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
 import { createPasswords } from "../features/passwords/passwords";
@@ -45,7 +45,7 @@ try {
     out(`One-time set-up link for ${email} (30 minutes):`);
     out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);
   } else if (command === "reset-2fa") {
-    await resetTwoFactor(db, new TwoFactor(db, new MasterKey(config.MASTER_KEY)), email);
+    await resetTwoFactor(db, new TwoFactor(db, masterKeyOf(config)), email);
     out(`Two-factor reset for ${email}: they set it up again at their next login.`);
   } else {
     usage(`unknown command: ${command ?? "(none)"}`);
