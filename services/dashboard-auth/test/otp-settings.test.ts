@@ -308,6 +308,28 @@ describe("a bank's bounds on its organizations' one-time-code settings", () => {
     await expect.poll(() => sendSms("+919812345670"), { timeout: 10_000 }).toBe("sent");
   });
 
+  it("hold when the bank narrows them while its organization changes its settings, and lose no change", async () => {
+    for (let round = 0; round < 8; round++) {
+      const bank = await bankAdmin(dashboard);
+      const admin = await organizationAdmin(dashboard, { bankId: bank.bank.bankId });
+      const org = as(dashboard, admin.token);
+      // The organization widens its budget and, separately, its token lifetime, as the bank narrows both.
+      const answers = await Promise.all([
+        org.put("/v1/organizations", { otp: { dailyBudget: 9000 } }),
+        as(dashboard, bank.token).put(`/v1/banks/${bank.bank.bankId}`, {
+          organizationOtp: { ...BOUNDS, maxDailyBudget: 100, maxUserTokenTtlSeconds: 600 },
+        }),
+        org.put("/v1/organizations", { otp: { userTokenTtlSeconds: 500 } }),
+      ]);
+      const otp = (await org.get("/v1/organizations")).json().otp;
+      expect(otp.dailyBudget, `round ${round}`).toBeLessThanOrEqual(100);
+      expect(otp.userTokenTtlSeconds, `round ${round}`).toBeLessThanOrEqual(600);
+      // A change that went through is still there: the other change did not write over it.
+      if (answers[2].statusCode === 200) expect(otp.userTokenTtlSeconds).toBe(500);
+      expect(answers[1].statusCode).toBe(200);
+    }
+  });
+
   it("bound an organization registering under the bank from the start", async () => {
     const bank = await boundedBank({
       channels: ["email", "whatsapp"],

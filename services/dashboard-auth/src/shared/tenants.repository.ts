@@ -1,4 +1,4 @@
-import type { DbOrTx, Prisma } from "@ipaas/db";
+import type { DbOrTx, Prisma, Tx } from "@ipaas/db";
 
 /** A tenant that has not been deleted, or null. */
 export function findLiveTenant(db: DbOrTx, id: string) {
@@ -8,6 +8,17 @@ export function findLiveTenant(db: DbOrTx, id: string) {
 /** A tenant by id, deleted or not (the caller knows it exists). */
 export function findTenant(db: DbOrTx, id: string) {
   return db.tenant.findUniqueOrThrow({ where: { id } });
+}
+
+/**
+ * Reads a tenant and locks its row until the transaction ends: `share` to rely on it (a bank's terms while
+ * one of its organizations changes), `update` to change it from what was read (no lost update).
+ */
+export async function lockTenant(tx: Tx, id: string, mode: "share" | "update") {
+  await (mode === "share"
+    ? tx.$executeRaw`SELECT 1 FROM tenants WHERE id = ${id} FOR SHARE`
+    : tx.$executeRaw`SELECT 1 FROM tenants WHERE id = ${id} FOR UPDATE`);
+  return tx.tenant.findUniqueOrThrow({ where: { id } });
 }
 
 export function insertTenant(db: DbOrTx, data: Prisma.TenantUncheckedCreateInput) {

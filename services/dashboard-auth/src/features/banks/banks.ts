@@ -143,7 +143,6 @@ export class Banks {
           throw invalidField("organizationScopes", message, "SCOPES_NOT_ALLOWED");
         }
       }
-      if (list || bounds) await narrowOrganizations(tx, bank.id, list ?? null, bounds ?? null);
       const updated = await updateBank(tx, bank.id, {
         ...(list !== undefined ? { organizationScopes: list } : {}),
         ...(bounds !== undefined ? { organizationOtp: bounds } : {}),
@@ -151,6 +150,9 @@ export class Banks {
           ? { organizationSelfRegistration: settings.organizationSelfRegistration }
           : {}),
       });
+      // After the bank's row is written (and locked): an organization changing at the same moment either
+      // committed first and is clamped here, or waits for this and is checked against the new terms.
+      if (list || bounds) await narrowOrganizations(tx, bank.id, list ?? null, bounds ?? null);
       await auditChange(
         tx,
         origin,

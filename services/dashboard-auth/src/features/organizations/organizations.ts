@@ -13,7 +13,7 @@ import { appendToOutbox } from "@ipaas/events";
 import { type Actor, assertReaches, isPlatformOwner, reaches } from "../../access/access";
 import { fail, invalidField } from "../../errors";
 import { organizationTypeLabel, statusLabel } from "../../shared/tenancy";
-import { findTenant } from "../../shared/tenants.repository";
+import { lockTenant } from "../../shared/tenants.repository";
 import { auditChange, tenantRef } from "../audit/audit";
 import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
 import { endTenantSessions } from "../sessions/repository";
@@ -81,7 +81,11 @@ export async function changeOrganization(tx: Tx, orgId: string, data: Organizati
  * must stay within the bank's bounds. The default country must be one the organization allows, when it
  * allows any: a bank's narrowing may leave none, and the organization still changes its other settings.
  */
-function otpChange(org: OrganizationRow, change: Partial<OtpSettings>, bounds: OtpBounds | null) {
+function otpChange(
+  org: { otpChannels: readonly string[]; otpSettings: unknown },
+  change: Partial<OtpSettings>,
+  bounds: OtpBounds | null,
+) {
   const current = otpSettingsOf(org);
   const next = { ...current, ...change };
   if (next.allowedCountries.length > 0 && !next.allowedCountries.includes(next.defaultCountry)) {
@@ -130,22 +134,26 @@ export class Organizations {
    */
   async update(actor: Actor, org: OrganizationRow, change: OrganizationChange, origin: Origin): Promise<void> {
     const platformOwner = isPlatformOwner(actor);
-    if (change.scopes) {
-      const added = change.scopes.filter((s) => !org.scopes.includes(s));
-      if (added.length > 0 && !platformOwner) {
-        throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
-      }
-      // Not even the platform owner gives an organization more than its bank allows.
-      const bank = await findTenant(this.db, org.bankId ?? "");
-      assertScopesWithin(added, await scopesAllowedUnder(this.db, bank), "scopes");
-    }
     if (change.status && !platformOwner && statusLabel(org.status) !== change.status) {
       throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
     }
-    // Nor one-time-code settings beyond the bank's bounds.
-    const otp = change.otp && otpChange(org, change.otp, otpBoundsOf(await findTenant(this.db, org.bankId ?? "")));
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
     await this.db.$transaction(async (tx) => {
+      // The bank's terms and the organization as they are now, held until this change commits: a bank
+      // narrowing its terms meanwhile waits, then clamps what this wrote; a second change of this
+      // organization waits, then starts from it.
+      const bank = await lockTenant(tx, org.bankId ?? "", "share");
+      const current = await lockTenant(tx, org.id, "update");
+      if (change.scopes) {
+        const added = change.scopes.filter((s) => !current.scopes.includes(s));
+        if (added.length > 0 && !platformOwner) {
+          throw fail("FORBIDDEN", `only the platform owner may add scopes (${added.join(", ")})`);
+        }
+        // Not even the platform owner gives an organization more than its bank allows.
+        assertScopesWithin(added, await scopesAllowedUnder(tx, bank), "scopes");
+      }
+      // Nor one-time-code settings beyond the bank's bounds.
+      const otp = change.otp && otpChange(current, change.otp, otpBoundsOf(bank));
       await changeOrganization(tx, org.id, {
         ...(change.company_name ? { name: change.company_name.trim() } : {}),
         ...(change.scopes ? { scopes: change.scopes } : {}),
