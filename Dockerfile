@@ -46,6 +46,7 @@ COPY packages/db/scripts/ packages/db/scripts/
 COPY packages/domain/package.json packages/domain/
 COPY packages/events/package.json packages/events/
 COPY packages/service-kit/package.json packages/service-kit/
+COPY packages/sdk/package.json packages/sdk/
 COPY packages/testing/package.json packages/testing/
 COPY services/dashboard-auth/package.json services/dashboard-auth/
 COPY services/api-auth/package.json services/api-auth/

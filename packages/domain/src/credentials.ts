@@ -16,6 +16,17 @@ export function newClientSecret(): { clientSecret: string; secretHash: string } 
   return { clientSecret, secretHash: hashClientSecret(clientSecret) };
 }
 
+/** What every API key starts with, so secret scanners (and people) recognise one. */
+export const API_KEY_PREFIX = "ipaas_sk_";
+
+/**
+ * An organization's API key: its client key and secret in one string for the SDK,
+ * `ipaas_sk_<the client key's 32 hex digits>_<the secret>`. It is the secret, so it is shown only with it.
+ */
+export function apiKeyOf(clientKey: string, clientSecret: string): string {
+  return `${API_KEY_PREFIX}${clientKey.replaceAll("-", "").toLowerCase()}_${clientSecret}`;
+}
+
 export function hashClientSecret(secret: string): string {
   return sha256Hex(secret);
 }

@@ -1,5 +1,12 @@
 export { type ActorType, type AuditEntry, type AuditOutcome, requestOrigin, writeAudit } from "./audit";
-export { clientSecretMatches, hashClientSecret, newClientCredentials, newClientSecret } from "./credentials";
+export {
+  API_KEY_PREFIX,
+  apiKeyOf,
+  clientSecretMatches,
+  hashClientSecret,
+  newClientCredentials,
+  newClientSecret,
+} from "./credentials";
 export { type IdPrefix, newId } from "./ids";
 export {
   clampOtpSettings,

@@ -1,9 +1,10 @@
-// A client library nobody here wrote (oauth4webapi) and jose's remote JWKS, against api-auth listening on
-// a real port: if they interoperate, the service speaks standard OAuth 2.0.
+// Client libraries nobody here wrote (oauth4webapi, simple-oauth2) and jose's remote JWKS, against api-auth
+// listening on a real port: if they interoperate, the service speaks standard OAuth 2.0.
 import { buildApiAuth, freePort, newOrganization } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
+import { ClientCredentials } from "simple-oauth2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("api-auth with a standard OAuth client over HTTP", () => {
@@ -113,5 +114,27 @@ describe("api-auth with a standard OAuth client over HTTP", () => {
     expect(payload.client_id).toBe(org.clientKey);
     expect(payload.scope).toBe("read_bills pay_bills");
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+  });
+
+  it("serves simple-oauth2: a token by client credentials, then its revocation (which parses the answer as JSON)", async () => {
+    const org = await newOrganization(app, { scopes: ["read_bills"] });
+    const client = new ClientCredentials({
+      client: { id: org.clientKey, secret: org.clientSecret },
+      auth: { tokenHost: issuer, tokenPath: "/v1/auth/token", revokePath: "/v1/auth/revoke" },
+    });
+    const token = await client.getToken({ scope: "read_bills" });
+    expect(token.token).toMatchObject({ token_type: "Bearer", scope: "read_bills", expires_in: 3600 });
+    await token.revoke("access_token");
+    const introspected = await app.inject({
+      method: "POST",
+      url: "/v1/auth/introspect",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams({
+        token: String(token.token.access_token),
+        client_id: org.clientKey,
+        client_secret: org.clientSecret,
+      }).toString(),
+    });
+    expect(introspected.json()).toEqual({ active: false });
   });
 });

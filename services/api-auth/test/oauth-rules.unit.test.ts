@@ -4,7 +4,7 @@ import { basic } from "@ipaas/testing";
 import { describe, expect, it } from "vitest";
 import { presentedClient } from "../src/domain/client-credentials";
 import { parseStrictForm } from "../src/domain/form";
-import { classifyGrant } from "../src/domain/grant-types";
+import { grantSupported } from "../src/domain/grant-types";
 import { OAuthError } from "../src/domain/oauth-errors";
 import { grantScopes, parseRequestedScopes } from "../src/domain/scopes";
 import { readTokenRequest } from "../src/domain/token-request";
@@ -125,11 +125,16 @@ describe("scopes", () => {
 });
 
 describe("grants", () => {
-  it("tells the supported grant from other known ones and from unknown ones", () => {
-    expect(classifyGrant("client_credentials")).toBe("supported");
-    expect(classifyGrant("password")).toBe("not_for_partners");
-    expect(classifyGrant("urn:ietf:params:oauth:grant-type:jwt-bearer")).toBe("not_for_partners");
-    expect(classifyGrant("Client_Credentials")).toBe("unknown");
+  it("supports client credentials only, spelled exactly", () => {
+    expect(grantSupported("client_credentials")).toBe(true);
+    for (const other of [
+      "password",
+      "authorization_code",
+      "urn:ietf:params:oauth:grant-type:jwt-bearer",
+      "Client_Credentials",
+    ]) {
+      expect(grantSupported(other), other).toBe(false);
+    }
   });
 
   it("requires grant_type in the form but not in the seed's JSON", () => {

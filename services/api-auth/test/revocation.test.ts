@@ -30,7 +30,8 @@ describe("POST /v1/auth/revoke", () => {
 
     const res = await revoke(app, org, token);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toBe("");
+    expect(res.json()).toEqual({});
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
     expect(res.headers["cache-control"]).toBe("no-store");
     expect((await introspect(app, org, token)).json()).toEqual({ active: false });
   });
@@ -69,7 +70,7 @@ describe("POST /v1/auth/revoke", () => {
     for (const token of ["unknown-token", "a.b.c"]) {
       const res = await revoke(app, org, token);
       expect(res.statusCode).toBe(200);
-      expect(res.body).toBe("");
+      expect(res.json()).toEqual({});
     }
   });
 

@@ -173,12 +173,13 @@ describe("POST /v1/auth/token errors", () => {
     });
   });
 
-  describe("unauthorized_client (400)", () => {
+  describe("unsupported_grant_type (400)", () => {
+    // RFC 6749 §5.2: the server has no grant but client credentials, for any client.
     for (const grantType of ["password", "authorization_code", "refresh_token"]) {
       it(`when a partner asks for the ${grantType} grant`, async () => {
         const org = await newOrganization(app);
         const res = await requestToken(app, org, { grant_type: grantType, username: "u", password: "p", code: "c" });
-        expectOAuthError(res, 400, "unauthorized_client");
+        expectOAuthError(res, 400, "unsupported_grant_type");
       });
     }
 
@@ -188,17 +189,9 @@ describe("POST /v1/auth/token errors", () => {
         {},
         { grant_type: "password", client_key: org.clientKey, client_secret: org.clientSecret },
       );
-      expectOAuthError(res, 400, "unauthorized_client");
+      expectOAuthError(res, 400, "unsupported_grant_type");
     });
 
-    it("only after the client has authenticated", async () => {
-      const org = await newOrganization(app);
-      const res = await requestToken(app, { ...org, clientSecret: "wrong" }, { grant_type: "password" });
-      expectOAuthError(res, 401, "invalid_client");
-    });
-  });
-
-  describe("unsupported_grant_type (400)", () => {
     it("when the grant is one nobody defines", async () => {
       const org = await newOrganization(app);
       const res = await requestToken(app, org, { grant_type: "magic" });

@@ -77,6 +77,8 @@ describe("registration", () => {
       expect(body.clientKey).toMatch(/^[0-9a-f-]{36}$/);
       // 256 random bits, base64url.
       expect(Buffer.from(body.clientSecret, "base64url")).toHaveLength(32);
+      expect(body.apiKey).toMatch(/^ipaas_sk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/);
+      expect(body.apiKey).toBe(`ipaas_sk_${body.clientKey.replaceAll("-", "")}_${body.clientSecret}`);
 
       const credential = await app.db.organizationCredential.findUniqueOrThrow({ where: { tenantId: body.orgId } });
       expect(credential.secretHash).toBe(sha256Hex(body.clientSecret));

@@ -26,6 +26,8 @@ describe("client-secret rotation (dashboard side)", () => {
       credentialVersion: 2,
     });
     expect(body.clientSecret).not.toBe(admin.org.clientSecret);
+    // The API key carries the same key and the new secret, under the prefix secret scanners know.
+    expect(body.apiKey).toBe(`ipaas_sk_${admin.org.clientKey.replaceAll("-", "")}_${body.clientSecret}`);
 
     const credential = await app.db.organizationCredential.findUniqueOrThrow({ where: { tenantId: admin.org.orgId } });
     expect(clientSecretMatches(body.clientSecret, credential.secretHash)).toBe(true);

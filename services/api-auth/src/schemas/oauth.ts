@@ -136,7 +136,11 @@ export const revocationRoute = {
   querystring: NoQuery,
   body: RevocationRequestBody,
   response: {
-    200: { description: "Revoked, or nothing to revoke: the answer is the same", type: "null" },
+    200: {
+      description: "Revoked, or nothing to revoke: the answer is the same empty object",
+      type: "object",
+      additionalProperties: false,
+    },
     ...errorResponses,
   },
 };

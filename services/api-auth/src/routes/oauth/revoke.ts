@@ -5,7 +5,8 @@ import type { RequestOf, revocationRoute } from "../../schemas/oauth";
 
 /**
  * POST /v1/auth/revoke (RFC 7009): revokes one of the calling client's tokens. The answer is 200 with an
- * empty body whether or not anything was revoked, so it tells nobody whether a token existed or whose it is.
+ * empty JSON object whether or not anything was revoked, so it tells nobody whether a token existed or
+ * whose it is. (RFC 7009 leaves the body open; some client libraries parse it as JSON, so it is `{}`.)
  */
 export async function revokeToken(
   this: FastifyInstance,
@@ -17,5 +18,5 @@ export async function revokeToken(
   const caller = await this.clientAuth.authenticate(presented, { purpose: "revocation", origin, log: request.log });
   const revoked = await this.accessTokens.revoke(request.body.token, caller, origin);
   request.log.info({ organizationId: caller.organizationId, revoked }, "token revocation requested");
-  return reply.status(200).send();
+  return reply.status(200).send({});
 }

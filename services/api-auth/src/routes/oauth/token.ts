@@ -1,7 +1,7 @@
 import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { presentedClient } from "../../domain/client-credentials";
-import { classifyGrant } from "../../domain/grant-types";
+import { grantSupported } from "../../domain/grant-types";
 import { OAuthError } from "../../domain/oauth-errors";
 import { grantScopes, parseRequestedScopes } from "../../domain/scopes";
 import { readTokenRequest } from "../../domain/token-request";
@@ -10,14 +10,13 @@ import { bodyEncoding } from "./protocol";
 
 /**
  * POST /v1/auth/token: the client credentials grant. Checks run from the request's shape to the client's
- * rights: malformed request, unknown grant, client authentication, grant not allowed to partners, scope.
+ * rights: malformed request, unsupported grant, client authentication, scope.
  * A success writes nothing to the database; it is logged.
  */
 export async function issueToken(this: FastifyInstance, request: RequestOf<typeof tokenRoute>): Promise<TokenResponse> {
   const { grantType, scope } = readTokenRequest(request.body, bodyEncoding(request));
   const presented = presentedClient(request.headers.authorization, request.body);
-  const grant = classifyGrant(grantType);
-  if (grant === "unknown") {
+  if (!grantSupported(grantType)) {
     throw new OAuthError("unsupported_grant_type", "only the client_credentials grant is supported");
   }
   const client = await this.clientAuth.authenticate(presented, {
@@ -25,9 +24,6 @@ export async function issueToken(this: FastifyInstance, request: RequestOf<typeo
     origin: requestOrigin(request),
     log: request.log,
   });
-  if (grant === "not_for_partners") {
-    throw new OAuthError("unauthorized_client", "this client may only use the client_credentials grant");
-  }
   const scopes = grantScopes(parseRequestedScopes(scope), client.scopes);
   const issued = await this.accessTokens.issue(client, scopes);
   request.log.info(

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { requestOrigin } from "@ipaas/domain";
+import { apiKeyOf, requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { PLATFORM_MODULES } from "../../access/access";
 import { actorOf } from "../../access/plugin";
@@ -139,7 +139,11 @@ export async function credentialRoutes(fastify: FastifyInstance) {
       const rotated = await app.organizations.rotateCredential(actor, org, options, requestOrigin(request));
       app.outboxRelay?.kick();
       reply.header("cache-control", "no-store");
-      return { message: "Client secret updated successfully", ...rotated };
+      return {
+        message: "Client secret updated successfully",
+        ...rotated,
+        apiKey: apiKeyOf(rotated.clientKey, rotated.clientSecret),
+      };
     },
   );
 }

@@ -65,5 +65,9 @@ export const CredentialRotated = Type.Object({
   message: Type.String(),
   clientKey: Type.String(),
   clientSecret: Type.String({ description: "Shown this once; only its hash is stored" }),
+  apiKey: Type.String({
+    description:
+      "The client key and secret in one string for the SDK (ipaas_sk_<client key, 32 hex digits>_<secret>); shown this once",
+  }),
   credentialVersion: Type.Integer(),
 });

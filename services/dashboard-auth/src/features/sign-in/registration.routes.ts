@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { requestOrigin } from "@ipaas/domain";
+import { apiKeyOf, requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { e164 } from "../../shared/phone";
@@ -84,6 +84,7 @@ export default async function registrationRoutes(fastify: FastifyInstance) {
         status: statusLabel(tenant.status),
         clientKey,
         clientSecret,
+        apiKey: apiKeyOf(clientKey, clientSecret),
         scopes: tenant.scopes.join(" "),
         email: user.email,
         name: user.name,

@@ -65,6 +65,10 @@ export const OrganizationRegistered = Type.Object({
   status: Type.String(),
   clientKey: Type.String(),
   clientSecret: Type.String({ description: "Shown this once; only its hash is stored" }),
+  apiKey: Type.String({
+    description:
+      "The client key and secret in one string for the SDK (ipaas_sk_<client key, 32 hex digits>_<secret>); shown this once",
+  }),
   scopes: Type.String({ description: "Space-separated" }),
   email: Type.String(),
   name: Type.String(),
