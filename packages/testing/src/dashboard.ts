@@ -88,7 +88,14 @@ export async function registerOrganization(app: FastifyInstance, overrides: Reco
     ...overrides,
   });
   if (res.statusCode !== 201) throw new Error(`organization registration failed: ${res.body}`);
-  return res.json() as { orgId: string; email: string; userId: string; clientKey: string; clientSecret: string };
+  return res.json() as {
+    orgId: string;
+    email: string;
+    userId: string;
+    clientKey: string;
+    clientSecret: string;
+    apiKey: string;
+  };
 }
 
 export interface EnrolledUser {

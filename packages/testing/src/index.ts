@@ -9,6 +9,7 @@ export * from "./factories";
 export * from "./foundation-suite";
 export * from "./infrastructure";
 export * from "./messages-gateway";
+export * from "./sdk-world";
 export * from "./smtp";
 export * from "./sync-world";
 export * from "./totp";
