@@ -25,7 +25,14 @@ export { idMaker, type KitIdPrefix, newId } from "./ids";
 export { type BearerAuthenticator, bearerAuthenticator, claimsOrRefuse } from "./keys/bearer-auth";
 export { issuedBefore, waitPastCutoff } from "./keys/cutoff";
 export { type SigningKeysOptions, signingKeysPlugin } from "./keys/plugin";
-export { type LoadedKey, type SigningKeyPolicy, SigningKeyStore } from "./keys/signing-keys";
+export {
+  isSigningAlgorithm,
+  type LoadedKey,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  type SigningKeyPolicy,
+  SigningKeyStore,
+} from "./keys/signing-keys";
 export {
   type Claims,
   InvalidTokenError,

@@ -49,6 +49,30 @@ describe("signing keys and tokens", () => {
     expect(protectedHeader.kid).toBe(jwks.keys[0]?.kid);
   });
 
+  it("keeps a key line per algorithm asked for, each signing, publishing and rotating on its own", async () => {
+    const service = `svc-${newId("key")}`;
+    const keys = new SigningKeyStore(db, masterKey, service, { ...policy, algorithms: ["EdDSA", "RS256", "ES256"] });
+    await keys.init();
+    const jwks = keys.jwks();
+    expect(jwks.keys.map((k) => `${k.alg}:${k.kty}`).sort()).toEqual(["ES256:EC", "EdDSA:OKP", "RS256:RSA"]);
+    const tokens = new TokenService(keys, ISSUER);
+    for (const alg of ["EdDSA", "RS256", "ES256"] as const) {
+      const { token } = tokens.sign({}, { typ: "at+jwt", audience: "api", subject: "org_1", ttlSeconds: 60, alg });
+      const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), { algorithms: [alg] });
+      expect(protectedHeader.alg).toBe(alg);
+      expect((await tokens.verify(token, { typ: ["at+jwt"], audience: "api" })).claims.sub).toBe("org_1");
+    }
+    const rsa = keys.signingKey("RS256").kid;
+    const ed = keys.signingKey("EdDSA").kid;
+    await keys.rotate(0, "RS256");
+    expect(keys.signingKey("RS256").kid).not.toBe(rsa);
+    expect(keys.signingKey("EdDSA").kid).toBe(ed);
+    // A second instance starting now makes nothing new.
+    const again = new SigningKeyStore(db, masterKey, service, { ...policy, algorithms: ["EdDSA", "RS256", "ES256"] });
+    await again.init();
+    expect(await db.signingKey.count({ where: { service } })).toBe(4);
+  });
+
   it("keeps the private key encrypted at rest", async () => {
     const keys = store();
     await keys.init();

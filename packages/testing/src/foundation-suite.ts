@@ -151,17 +151,18 @@ export function foundationSuite<C extends Config>(options: FoundationSuiteOption
       }
     });
 
-    it("publishes an Ed25519 JWKS over HTTP that verifies the service's tokens with jose", async () => {
+    it("publishes a JWKS over HTTP, each key naming its algorithm, that verifies the service's tokens with jose", async () => {
       const port = await freePort();
       const issuer = `http://127.0.0.1:${port}`;
       const app = await buildTestApp(service, plugin, config({ NATS_URL: nats.url, [options.issuerVariable]: issuer }));
       try {
         await app.listen({ host: "127.0.0.1", port });
         const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as {
-          keys: Array<{ kty: string; crv: string }>;
+          keys: Array<{ kty: string; crv?: string; alg: string }>;
         };
-        expect(jwks.keys.length).toBeGreaterThan(0);
-        expect(jwks.keys.every((k) => k.kty === "OKP" && k.crv === "Ed25519")).toBe(true);
+        const kinds = { EdDSA: "OKP:Ed25519", ES256: "EC:P-256", RS256: "RSA:" } as Record<string, string>;
+        expect(jwks.keys.map((k) => k.alg)).toContain("EdDSA");
+        for (const key of jwks.keys) expect(`${key.kty}:${key.crv ?? ""}`, key.alg).toBe(kinds[key.alg]);
         const { token } = app.tokens.sign({}, { typ: "at+jwt", audience: "test", subject: "sub_1", ttlSeconds: 60 });
         const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), {
           issuer,

@@ -1,6 +1,6 @@
 import { ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
-import { serviceBasePlugin } from "@ipaas/service-kit";
+import { SIGNING_ALGORITHMS, serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiConfig } from "./config";
@@ -36,6 +36,8 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
     issuer: config.API_AUTH_ISSUER,
     // Partner access tokens, and end-user tokens, which an organization may let live up to a day.
     maxTokenTtlSeconds: Math.max(config.API_TOKEN_TTL_SECONDS, USER_TOKEN_MAX_TTL_SECONDS),
+    // EdDSA by default; an organization may choose RS256 or ES256 for its tokens (`tokenSigningAlg`).
+    signingAlgorithms: SIGNING_ALGORITHMS,
     openapi: {
       title: "IPaaS api-auth",
       description: "OAuth 2.0 client credentials for partner backends: token, introspection, revocation, metadata.",

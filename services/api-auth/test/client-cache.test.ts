@@ -138,6 +138,7 @@ describe("ClientCache", () => {
       deleted: false,
       tokensNotBefore: null,
       otp: otpSettingsOf({ otpChannels: ["sms", "email"], otpSettings: null }),
+      signingAlg: "EdDSA",
     };
   }
 

@@ -25,6 +25,7 @@ function record(overrides: Partial<ClientRecord> = {}): ClientRecord {
     deleted: false,
     tokensNotBefore: null,
     otp: otpSettingsOf({ otpChannels: ["sms", "email"], otpSettings: null }),
+    signingAlg: "EdDSA",
     ...overrides,
   };
 }

@@ -111,6 +111,27 @@ describe("organization changes reaching every api-auth instance", () => {
     expect(await everyInstance(send)).toEqual([403, 403]);
   });
 
+  it("signs the organization's tokens with the algorithm its admin chooses, on every instance", async () => {
+    const { orgId, client, token } = await newOrganization();
+    const algOf = async (app: FastifyInstance) => {
+      const res = await requestToken(app, client, { scope: "read_bills" });
+      const header = JSON.parse(Buffer.from(res.json().access_token.split(".")[0], "base64url").toString("utf8"));
+      return header.alg as string;
+    };
+    expect(await everyInstance(algOf)).toEqual(["EdDSA", "EdDSA"]);
+    const refused = await as(world.dashboard, token).put("/v1/organizations", { tokenSigningAlg: "HS256" });
+    expect(refused.statusCode).toBe(400);
+    const chosen = await as(world.dashboard, token).put("/v1/organizations", { tokenSigningAlg: "RS256" });
+    expect(chosen.statusCode).toBe(200);
+    expect((await as(world.dashboard, token).get("/v1/organizations")).json().tokenSigningAlg).toBe("RS256");
+    await untilEveryInstanceApplied(
+      world,
+      "the algorithm",
+      organizationEventApplied(orgId, "organization.updated", await organizationVersion(orgId)),
+    );
+    expect(await everyInstance(algOf)).toEqual(["RS256", "RS256"]);
+  });
+
   it("answers a pending organization invalid_client until it is approved, then grants tokens (review finding 1)", async () => {
     const admin = await organizationAdmin(world.dashboard);
     const orgId = admin.org.orgId;

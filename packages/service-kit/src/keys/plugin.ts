@@ -18,14 +18,18 @@ export interface SigningKeysOptions extends SigningKeyPolicy {
   reloadIntervalMs?: number;
 }
 
+/** A public key of the set: Ed25519 (`OKP`), P-256 (`EC`) or RSA, each naming its algorithm. */
 const JwkSchema = Type.Object(
   {
     kty: Type.String(),
-    crv: Type.String(),
-    x: Type.String(),
     kid: Type.String(),
     alg: Type.String(),
     use: Type.String(),
+    crv: Type.Optional(Type.String()),
+    x: Type.Optional(Type.String()),
+    y: Type.Optional(Type.String()),
+    n: Type.Optional(Type.String()),
+    e: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

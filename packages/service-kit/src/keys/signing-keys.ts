@@ -4,6 +4,17 @@ import { exportJWK, type JWK } from "jose";
 import type { MasterKey } from "../crypto";
 import { newId } from "../ids";
 
+/**
+ * The JWS algorithms a service may sign with: Ed25519 by default; RSA (RFC 9068 §2.1 names RS256 as the one
+ * every conforming resource server supports) and P-256 for partners whose libraries lack EdDSA.
+ */
+export const SIGNING_ALGORITHMS = ["EdDSA", "RS256", "ES256"] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
+  return (SIGNING_ALGORITHMS as readonly unknown[]).includes(value);
+}
+
 export interface SigningKeyPolicy {
   /** A new key is made when the signing key is this old. */
   rotationDays: number;
@@ -11,10 +22,13 @@ export interface SigningKeyPolicy {
   publishLeadSeconds: number;
   /** The longest lifetime of any token this service signs: a retired key stays published that long. */
   maxTokenTtlSeconds: number;
+  /** The algorithms it keeps a signing key for (EdDSA unless set); each rotates on its own. */
+  algorithms?: readonly SigningAlgorithm[];
 }
 
 export interface LoadedKey {
   kid: string;
+  alg: SigningAlgorithm;
   publicJwk: JWK;
   publicKey: KeyObject;
   privateKey: KeyObject;
@@ -27,12 +41,24 @@ export interface LoadedKey {
   createdAt: Date;
 }
 
-const ALGORITHM = "EdDSA";
 const DAY_MS = 86_400_000;
 
+/** A new key pair for an algorithm. */
+function generateFor(alg: SigningAlgorithm) {
+  switch (alg) {
+    case "EdDSA":
+      return generateKeyPairSync("ed25519");
+    case "RS256":
+      return generateKeyPairSync("rsa", { modulusLength: 2048 });
+    case "ES256":
+      return generateKeyPairSync("ec", { namedCurve: "P-256" });
+  }
+}
+
 /**
- * The Ed25519 keys one service signs with. Keys live in the database (the private half encrypted under
- * the master key), so every instance of a service signs with, and publishes, the same set.
+ * The keys one service signs with, one line of keys per algorithm it uses. Keys live in the database (the
+ * private half encrypted under the master key), so every instance of a service signs with, and publishes,
+ * the same set.
  *
  * Lifecycle: created → published (JWKS) → signs from `activatesAt` → stops signing at `retiresAt` →
  * leaves the JWKS at `expiresAt`, once every token it signed has expired.
@@ -49,19 +75,29 @@ export class SigningKeyStore {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Loads the keys, making the first one or a scheduled successor when due. Safe for instances racing. */
+  get algorithms(): readonly SigningAlgorithm[] {
+    return this.policy.algorithms ?? ["EdDSA"];
+  }
+
+  /**
+   * Loads the keys, making each algorithm's first one or a scheduled successor when due. Safe for
+   * instances racing.
+   */
   async init(): Promise<void> {
     await this.#withLock(async (tx) => {
-      const keys = await this.#load(tx);
+      const all = await this.#load(tx);
       const now = this.clock();
-      const signing = pickSigning(keys, now);
-      if (!signing) {
-        await this.#create(tx, new Date(now));
-        return;
-      }
-      const pending = keys.some((k) => k.activatesAt.getTime() > now);
-      if (!pending && now - signing.activatesAt.getTime() >= this.policy.rotationDays * DAY_MS) {
-        await this.#schedule(tx, signing, now);
+      for (const alg of this.algorithms) {
+        const keys = all.filter((k) => k.alg === alg);
+        const signing = pickSigning(keys, now);
+        if (!signing) {
+          await this.#create(tx, new Date(now), alg);
+          continue;
+        }
+        const pending = keys.some((k) => k.activatesAt.getTime() > now);
+        if (!pending && now - signing.activatesAt.getTime() >= this.policy.rotationDays * DAY_MS) {
+          await this.#schedule(tx, signing, now);
+        }
       }
     });
     await this.reload();
@@ -71,12 +107,12 @@ export class SigningKeyStore {
    * Publishes a new key now and lets it sign after the publish lead; the current key retires then and
    * stays verifiable until its last token expires. `leadSeconds` overrides the policy (tests, emergencies).
    */
-  async rotate(leadSeconds = this.policy.publishLeadSeconds): Promise<string> {
+  async rotate(leadSeconds = this.policy.publishLeadSeconds, alg: SigningAlgorithm = "EdDSA"): Promise<string> {
     const kid = await this.#withLock(async (tx) => {
-      const keys = await this.#load(tx);
+      const keys = (await this.#load(tx)).filter((k) => k.alg === alg);
       const now = this.clock();
       const signing = pickSigning(keys, now);
-      if (!signing) return this.#create(tx, new Date(now));
+      if (!signing) return this.#create(tx, new Date(now), alg);
       return this.#schedule(tx, signing, now, leadSeconds);
     });
     await this.reload();
@@ -97,10 +133,13 @@ export class SigningKeyStore {
     this.#lastReloadAt = this.clock();
   }
 
-  /** The key that signs now. */
-  signingKey(): LoadedKey {
-    const key = pickSigning(this.#keys, this.clock());
-    if (!key) throw new Error(`${this.service} has no signing key; was init() called?`);
+  /** The key that signs now with `alg`. */
+  signingKey(alg: SigningAlgorithm = "EdDSA"): LoadedKey {
+    const key = pickSigning(
+      this.#keys.filter((k) => k.alg === alg),
+      this.clock(),
+    );
+    if (!key) throw new Error(`${this.service} has no ${alg} signing key; was init() called with it?`);
     return key;
   }
 
@@ -123,7 +162,7 @@ export class SigningKeyStore {
 
   async #schedule(tx: KeyTx, signing: LoadedKey, now: number, leadSeconds = this.policy.publishLeadSeconds) {
     const activatesAt = new Date(now + leadSeconds * 1000);
-    const kid = await this.#create(tx, activatesAt);
+    const kid = await this.#create(tx, activatesAt, signing.alg);
     await tx.signingKey.update({
       where: { id: signing.kid },
       data: {
@@ -134,16 +173,16 @@ export class SigningKeyStore {
     return kid;
   }
 
-  async #create(tx: KeyTx, activatesAt: Date): Promise<string> {
+  async #create(tx: KeyTx, activatesAt: Date, alg: SigningAlgorithm): Promise<string> {
     const kid = newId("key");
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    const jwk = { ...(await exportJWK(publicKey)), kid, alg: ALGORITHM, use: "sig" };
+    const { publicKey, privateKey } = generateFor(alg);
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     await tx.signingKey.create({
       data: {
         id: kid,
         service: this.service,
-        algorithm: ALGORITHM,
+        algorithm: alg,
         publicJwk: jwk,
         privateKeyEncrypted: this.masterKey.encrypt(pem, `signing-key:${kid}`),
         activatesAt,
@@ -168,8 +207,12 @@ export class SigningKeyStore {
       }
       const privateKey = createPrivateKey(privateKeyPem);
       const publicKey = createPublicKey(privateKey);
+      if (!isSigningAlgorithm(row.algorithm)) {
+        throw new Error(`signing key ${row.id} of ${this.service} has an unknown algorithm ${row.algorithm}`);
+      }
       return {
         kid: row.id,
+        alg: row.algorithm,
         publicJwk: row.publicJwk as JWK,
         publicKey,
         privateKey,

@@ -1,6 +1,6 @@
 import { createDecoder, createSigner, createVerifier } from "fast-jwt";
 import { newId } from "../ids";
-import type { SigningKeyStore } from "./signing-keys";
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyStore } from "./signing-keys";
 
 export interface SignOptions {
   /** The JOSE `typ` header naming the kind of token (RFC 8725 §3.11), e.g. `at+jwt`. */
@@ -8,6 +8,8 @@ export interface SignOptions {
   audience: string;
   subject: string;
   ttlSeconds: number;
+  /** The algorithm to sign with (EdDSA unless set): one the key store keeps keys for. */
+  alg?: SigningAlgorithm;
 }
 
 export interface IssuedToken {
@@ -84,8 +86,9 @@ export function failureReason(error: unknown): string {
 }
 
 /**
- * Signs and verifies this service's EdDSA JWTs. One signer and one verifier are built per key id and
- * token kind and then reused, so the hot path costs one Ed25519 operation.
+ * Signs and verifies this service's JWTs (EdDSA, or RS256 / ES256 where asked for). One signer and one
+ * verifier are built per key id and token kind and then reused, so the hot path costs one signature
+ * operation. A token is verified only with the key its `kid` names, and only under that key's algorithm.
  *
  * No token lives longer than the key store's `maxTokenTtlSeconds`: longer ones are neither signed nor
  * accepted, so a token minted with a leaked or misused key cannot be given an arbitrary lifetime.
@@ -102,15 +105,15 @@ export class TokenService {
   ) {}
 
   sign(claims: Record<string, unknown>, options: SignOptions): IssuedToken {
-    const key = this.keys.signingKey();
+    const key = this.keys.signingKey(options.alg);
     const signerId = `${key.kid}:${options.typ}`;
     let signer = this.#signers.get(signerId);
     if (!signer) {
       signer = createSigner({
         key: key.privateKeyPem,
-        algorithm: "EdDSA",
+        algorithm: key.alg,
         kid: key.kid,
-        header: { alg: "EdDSA", typ: options.typ },
+        header: { alg: key.alg, typ: options.typ },
       }) as Signer;
       this.#signers.set(signerId, signer);
     }
@@ -171,7 +174,7 @@ export class TokenService {
    * audience and expiry verified with the returned key.
    */
   async publicKeyFor({ header, payload }: DecodedToken, options: VerifyOptions): Promise<string> {
-    if (header.alg !== "EdDSA") throw new InvalidTokenError("algorithm not allowed");
+    if (!isSigningAlgorithm(header.alg)) throw new InvalidTokenError("algorithm not allowed");
     if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new InvalidTokenError("header not allowed");
     const { kid, typ } = header;
     if (typeof kid !== "string") throw new InvalidTokenError("no key id");
@@ -185,13 +188,15 @@ export class TokenService {
     );
     const key = await this.keys.verificationKey(kid);
     if (!key) throw new InvalidTokenError("unknown key");
+    // The key decides the algorithm, never the token: an RS256 header on an Ed25519 key id is refused.
+    if (key.alg !== header.alg) throw new InvalidTokenError("algorithm not allowed");
     return key.publicKeyPem;
   }
 
   /** What a verifier of tokens of this kind checks once it holds the key. */
   verifierOptions(options: VerifyOptions) {
     return {
-      algorithms: ["EdDSA" as const],
+      algorithms: [...SIGNING_ALGORITHMS],
       allowedIss: this.issuer,
       allowedAud: options.audience,
       requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { BaseConfig as Config } from "../config";
 import { signingKeysPlugin } from "../keys/plugin";
+import type { SigningAlgorithm } from "../keys/signing-keys";
 import { databasePlugin } from "./database";
 import { platformPlugin } from "./platform";
 
@@ -12,6 +13,8 @@ export interface ServiceBaseOptions {
   issuer: string;
   /** The longest-lived token the service signs (a retired key stays published that long). */
   maxTokenTtlSeconds: number;
+  /** The algorithms the service signs with (EdDSA unless set). */
+  signingAlgorithms?: readonly SigningAlgorithm[];
   openapi: { title: string; description: string };
 }
 
@@ -35,6 +38,7 @@ export const serviceBasePlugin = fp(
       rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
       publishLeadSeconds: config.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
       maxTokenTtlSeconds: options.maxTokenTtlSeconds,
+      ...(options.signingAlgorithms ? { algorithms: options.signingAlgorithms } : {}),
     });
   },
   { name: "service-base" },

@@ -1,6 +1,12 @@
 import type { Db } from "@ipaas/db";
 import { type OtpSettings, writeAudit } from "@ipaas/domain";
-import { InvalidTokenError, issuedBefore, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
+import {
+  InvalidTokenError,
+  issuedBefore,
+  type SigningAlgorithm,
+  type TokenService,
+  waitPastCutoff,
+} from "@ipaas/service-kit";
 import { fail } from "../errors";
 import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
@@ -10,6 +16,8 @@ export interface PartnerCaller {
   organizationId: string;
   /** Its one-time-code settings when the caller already holds them (the client cache); else they are read. */
   otp?: OtpSettings;
+  /** The algorithm its tokens are signed with (EdDSA when not known). */
+  signingAlg?: SigningAlgorithm;
 }
 
 /** The JOSE `typ` of partner access tokens (RFC 9068 §2.1). */
@@ -79,6 +87,7 @@ export class AccessTokens {
         audience: this.deps.audience,
         subject: client.organizationId,
         ttlSeconds: this.deps.ttlSeconds,
+        alg: client.signingAlg,
       },
     );
     return { ...issued, scope, expiresIn: this.deps.ttlSeconds };
@@ -112,7 +121,7 @@ export class AccessTokens {
     if (!active) throw fail("INVALID_TOKEN", "the partner token is not active");
     if (!active.scope.split(" ").includes(scope))
       throw fail("INSUFFICIENT_SCOPE", `this route needs the ${scope} scope`);
-    return { organizationId: active.sub, otp: client.otp };
+    return { organizationId: active.sub, otp: client.otp, signingAlg: client.signingAlg };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { clientSecretMatches, type OtpSettings } from "@ipaas/domain";
+import type { SigningAlgorithm } from "@ipaas/service-kit";
 
 /**
  * What api-auth knows about an organization's client: its credential and the organization's state, read
@@ -23,6 +24,8 @@ export interface ClientRecord {
   tokensNotBefore: Date | null;
   /** The organization's one-time-code settings (a change bumps `organizationVersion`, so events refresh it). */
   otp: OtpSettings;
+  /** The algorithm the organization's tokens are signed with. */
+  signingAlg: SigningAlgorithm;
 }
 
 /** A SHA-256 hex digest that no secret is known to produce, compared against when the client is unknown. */

@@ -1,5 +1,6 @@
 import type { DbOrTx } from "@ipaas/db";
 import { otpSettingsOf } from "@ipaas/domain";
+import { isSigningAlgorithm } from "@ipaas/service-kit";
 import type { ClientRecord } from "../domain/clients";
 
 interface ClientRow {
@@ -16,6 +17,7 @@ interface ClientRow {
   deletedAt: Date | null;
   otpChannels: string[];
   otpSettings: unknown;
+  tokenSigningAlg: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
     SELECT c."tenantId" AS "organizationId", c."clientKey", c."secretHash", c."previousSecretHash",
            c."previousSecretExpiresAt", c."version", c."tokensNotBefore",
            t."status"::text AS "status", t."scopes", t."version" AS "organizationVersion", t."deletedAt",
-           t."otpChannels"::text[] AS "otpChannels", t."otpSettings"
+           t."otpChannels"::text[] AS "otpChannels", t."otpSettings", t."tokenSigningAlg"
       FROM "organization_credentials" c
       JOIN "tenants" t ON t."id" = c."tenantId"
      WHERE c."clientKey" = ${clientKey} AND t."kind" = 'ORGANIZATION'`;
@@ -47,6 +49,8 @@ export async function findClientByKey(db: DbOrTx, clientKey: string): Promise<Cl
     deleted: row.deletedAt !== null,
     tokensNotBefore: row.tokensNotBefore,
     otp: otpSettingsOf({ otpChannels: row.otpChannels ?? [], otpSettings: row.otpSettings }),
+    // The column's check constraint allows only these; anything else would be a hand edit: the default.
+    signingAlg: isSigningAlgorithm(row.tokenSigningAlg) ? row.tokenSigningAlg : "EdDSA",
   };
 }
 

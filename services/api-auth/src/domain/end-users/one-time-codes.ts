@@ -199,6 +199,7 @@ export class OneTimeCodes {
         audience: USER_TOKEN.audience,
         subject: signedIn.userId,
         ttlSeconds: settings.userTokenTtlSeconds,
+        alg: caller.signingAlg ?? "EdDSA",
       },
     );
     return {

@@ -41,6 +41,7 @@ export function organizationView(org: OrganizationRow) {
     client_key: org.credential?.clientKey ?? "",
     scopes: org.scopes.join(" "),
     otp: otpSettingsOf(org),
+    tokenSigningAlg: org.tokenSigningAlg,
     created_at: org.createdAt.toISOString(),
     updated_at: org.updatedAt.toISOString(),
   };
@@ -54,6 +55,8 @@ export interface OrganizationChange {
   status?: "Active" | "Suspended" | undefined;
   /** One-time-code settings to change; the others stay. */
   otp?: Partial<OtpSettings> | undefined;
+  /** The algorithm api-auth signs the organization's partner and end-user tokens with. */
+  tokenSigningAlg?: "EdDSA" | "RS256" | "ES256" | undefined;
 }
 
 /**
@@ -159,6 +162,7 @@ export class Organizations {
         ...(change.scopes ? { scopes: change.scopes } : {}),
         ...(change.phone ? { phone: change.phone } : {}),
         ...(status ? { status } : {}),
+        ...(change.tokenSigningAlg ? { tokenSigningAlg: change.tokenSigningAlg } : {}),
         ...(otp ?? {}),
       });
       await auditChange(

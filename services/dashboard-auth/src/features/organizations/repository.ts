@@ -17,6 +17,7 @@ export interface OrganizationUpdate {
   status?: TenantStatus;
   otpChannels?: string[];
   otpSettings?: Record<string, unknown>;
+  tokenSigningAlg?: string;
 }
 
 export function updateOrganization(db: DbOrTx, id: string, data: OrganizationUpdate) {

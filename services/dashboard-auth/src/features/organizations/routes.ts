@@ -43,7 +43,8 @@ export default async function organizationRoutes(fastify: FastifyInstance) {
         summary: "Change company_name, phone or scopes (adding scopes and changing status: platform owner only)",
         description:
           "`otp` changes only the one-time-code settings it names, within the platform's limits and the bank's " +
-          "`organizationOtp` bounds, for the platform owner too (`400 OTP_SETTINGS_NOT_ALLOWED` names the setting).",
+          "`organizationOtp` bounds, for the platform owner too (`400 OTP_SETTINGS_NOT_ALLOWED` names the setting). " +
+          "`tokenSigningAlg` chooses how api-auth signs the organization's tokens (EdDSA, RS256 or ES256).",
         security: [{ bearer: [] }],
         querystring: OrganizationQuery,
         body: UpdateOrganization,

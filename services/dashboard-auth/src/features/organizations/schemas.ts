@@ -28,6 +28,7 @@ export const OrganizationView = Type.Object({
   client_key: Type.String(),
   scopes: Type.String({ description: "Space-separated" }),
   otp: OtpView,
+  tokenSigningAlg: Type.String({ description: "EdDSA, RS256 or ES256: how api-auth signs this organization's tokens" }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -45,6 +46,13 @@ export const UpdateOrganization = Type.Object(
     phone: Type.Optional(Type.Union([Type.String({ minLength: 6, maxLength: 20 }), Type.Integer({ minimum: 100000 })])),
     status: Type.Optional(Type.Union([Type.Literal("Active"), Type.Literal("Suspended")])),
     otp: Type.Optional(OtpChange),
+    tokenSigningAlg: Type.Optional(
+      Type.Union([Type.Literal("EdDSA"), Type.Literal("RS256"), Type.Literal("ES256")], {
+        description:
+          "How api-auth signs this organization's partner and end-user tokens: EdDSA (the default), or RS256 / " +
+          "ES256 for partners whose JWT libraries lack EdDSA",
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
