@@ -17,18 +17,19 @@ import {
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-describe("one-time-code settings", () => {
-  let dashboard: FastifyInstance;
-  let api: FastifyInstance;
-  beforeAll(async () => {
-    dashboard = await buildDashboard();
-    api = await buildApiAuth();
-  });
-  afterAll(async () => {
-    await api.close();
-    await dashboard.close();
-  });
+// Both apps on the run's database, for every test here.
+let dashboard: FastifyInstance;
+let api: FastifyInstance;
+beforeAll(async () => {
+  dashboard = await buildDashboard();
+  api = await buildApiAuth();
+});
+afterAll(async () => {
+  await api.close();
+  await dashboard.close();
+});
 
+describe("one-time-code settings", () => {
   it("shows the defaults, and changes only what the admin sends", async () => {
     const admin = await organizationAdmin(dashboard);
     const before = (await as(dashboard, admin.token).get("/v1/organizations")).json();
@@ -138,17 +139,6 @@ function updateEvents(app: FastifyInstance, orgId: string) {
 }
 
 describe("a bank's bounds on its organizations' one-time-code settings", () => {
-  let dashboard: FastifyInstance;
-  let api: FastifyInstance;
-  beforeAll(async () => {
-    dashboard = await buildDashboard();
-    api = await buildApiAuth();
-  });
-  afterAll(async () => {
-    await api.close();
-    await dashboard.close();
-  });
-
   /** A bank's Master Admin, signed in, whose bank has set `bounds`. */
   async function boundedBank(bounds: object = BOUNDS) {
     const admin = await bankAdmin(dashboard);
