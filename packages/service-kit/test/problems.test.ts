@@ -121,10 +121,25 @@ describe("problem+json errors", () => {
     );
   });
 
-  it("sets security headers", async () => {
-    const res = await app.inject({ method: "GET", url: "/health/live" });
-    expect(res.headers["x-content-type-options"]).toBe("nosniff");
-    expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
-    expect(res.headers["strict-transport-security"]).toContain("max-age=");
+  it("sets the security headers and the request id on every answer, errors and unknown routes included", async () => {
+    const answers = [
+      await app.inject({ method: "GET", url: "/health/live" }),
+      await app.inject({ method: "GET", url: "/no-such-route" }),
+      await post("{not json"),
+    ];
+    expect(answers.map((res) => res.statusCode)).toEqual([200, 404, 400]);
+    for (const res of answers) {
+      expect(res.headers).toMatchObject({
+        "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+        "strict-transport-security": "max-age=31536000; includeSubDomains",
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": "no-referrer",
+      });
+      expect(res.headers["x-request-id"]).toMatch(/^req_/);
+      // Headers that only mean something to HTML pages are not sent.
+      expect(res.headers["x-xss-protection"]).toBeUndefined();
+      expect(res.headers["x-dns-prefetch-control"]).toBeUndefined();
+    }
   });
 });

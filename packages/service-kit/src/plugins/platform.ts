@@ -1,4 +1,3 @@
-import helmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { BaseConfig as Config } from "../config";
@@ -14,6 +13,21 @@ declare module "fastify" {
     masterKey: MasterKey;
   }
 }
+
+/**
+ * The security headers of every answer, built once (OWASP's set for a JSON API): no content may load and no
+ * page may frame an answer, HTTPS only for a year, no MIME sniffing, no referrer, no cross-origin embedding.
+ * The headers that only matter to HTML pages are left out. The docs UI, the one HTML page, sets a
+ * Content-Security-Policy of its own.
+ */
+export const SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "strict-transport-security": "max-age=31536000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+} as const;
 
 export interface PlatformOptions {
   config: Config;
@@ -32,13 +46,10 @@ export const platformPlugin = fp(
     // OpenAPI first: it documents only the routes registered after it.
     await app.register(openApiPlugin, options.openapi);
     await app.register(problemsPlugin, { baseUrl: options.openapi.serverUrl });
-    await app.register(helmet, {
-      // The docs UI is the only HTML we serve; its own plugin sets a matching CSP for it.
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
-    });
-    app.addHook("onSend", async (request, reply) => {
-      reply.header("x-request-id", request.id);
+    // One hook sets them all, from an object built once: no per-request header building.
+    app.addHook("onRequest", (request, reply, done) => {
+      reply.headers(SECURITY_HEADERS).header("x-request-id", request.id);
+      done();
     });
     await app.register(healthPlugin);
     await app.register(metricsPlugin, { service: options.service, token: options.config.METRICS_TOKEN });
