@@ -16,8 +16,9 @@ export interface DbOptions {
   connectionTimeoutMs?: number;
 }
 
-/** Each client's connection pool, for `runPrepared`. */
+/** Each client's connection pool, for `runPrepared`, and its connection string, for `listen`. */
 const pools = new WeakMap<Db, pg.Pool>();
+const urls = new WeakMap<Db, string>();
 
 /**
  * Builds a Prisma client over node-postgres. This is the only place that knows the driver.
@@ -30,6 +31,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   });
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(db, pool);
+  urls.set(db, databaseUrl);
   return db;
 }
 
@@ -51,4 +53,80 @@ export async function runPrepared<Row>(db: Db, statement: PreparedStatement, val
   if (!pool) throw new Error("runPrepared needs a client made by createDb");
   const result = await pool.query({ name: statement.name, text: statement.text, values });
   return result.rows as Row[];
+}
+
+/** How long `listen` waits before connecting again after losing its connection (doubling, at most 30 s). */
+const RELISTEN_FIRST_MS = 500;
+const RELISTEN_MAX_MS = 30_000;
+
+/**
+ * Listens for Postgres notifications on `channel` (LISTEN/NOTIFY) on a connection of its own, outside the
+ * pool, and calls `onNotify` for each. A lost connection is made again with a growing delay, and
+ * `onNotify` is also called once it is back: notifications sent meanwhile are lost, so the listener must
+ * look for itself. It never throws: when Postgres cannot be reached it keeps trying in the background.
+ * Returns the function that stops listening.
+ */
+export async function listen(
+  db: Db,
+  channel: string,
+  onNotify: () => void,
+  onError: (error: unknown) => void = () => undefined,
+): Promise<() => Promise<void>> {
+  const url = urls.get(db);
+  if (!url) throw new Error("listen needs a client made by createDb");
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = RELISTEN_FIRST_MS;
+  const connect = async (again: boolean): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on("notification", (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    next.on("error", (error) => {
+      onError(error);
+      reconnect();
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) {
+      await next.end().catch(() => undefined);
+      return;
+    }
+    client = next;
+    delay = RELISTEN_FIRST_MS;
+    if (again) onNotify();
+  };
+  const reconnect = () => {
+    const lost = client;
+    client = null;
+    lost?.end().catch(() => undefined);
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect(true).catch((error: unknown) => {
+        onError(error);
+        delay = Math.min(delay * 2, RELISTEN_MAX_MS);
+        reconnect();
+      });
+    }, delay);
+    retry.unref();
+  };
+  // Not reachable now: keep trying in the background; the caller's own polling covers the gap.
+  await connect(false).catch((error: unknown) => {
+    onError(error);
+    reconnect();
+  });
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await (client as pg.Client | null)?.end().catch(() => undefined);
+    client = null;
+  };
 }

@@ -3,6 +3,7 @@ export {
   type Db,
   type DbOptions,
   type DbOrTx,
+  listen,
   type PreparedStatement,
   runPrepared,
   type Tx,

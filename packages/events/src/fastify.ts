@@ -1,3 +1,4 @@
+import { listen } from "@ipaas/db";
 import type {} from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -13,6 +14,11 @@ declare module "fastify" {
     outboxRelay?: OutboxRelay;
   }
 }
+
+/** The channel the outbox insert trigger notifies (migration `outbox_notify`). */
+const OUTBOX_CHANNEL = "ipaas_outbox";
+/** With notifications, the relay looks for rows by itself only this often. */
+const SAFETY_POLL_MS = 5_000;
 
 export interface EventsPluginOptions {
   servers: string;
@@ -65,11 +71,23 @@ export const eventsPlugin = fp(
         link,
         logger,
         subjectPrefix,
+        // The outbox insert's notification wakes the relay (any service's commit, any instance); the poll
+        // is only the safety net for a notification lost while the listening connection was down.
+        pollIntervalMs: SAFETY_POLL_MS,
         observer: { published: () => published.inc(), parked: () => parked.inc() },
       });
+      const stopListening = await listen(
+        app.db,
+        OUTBOX_CHANNEL,
+        () => relay.kick(),
+        (error) => logger.warn({ err: error }, "outbox notifications interrupted; polling until they are back"),
+      );
       relay.start();
       app.decorate("outboxRelay", relay);
-      app.addHook("onClose", async () => relay.stop());
+      app.addHook("onClose", async () => {
+        await stopListening();
+        await relay.stop();
+      });
     }
     app.addHook("onClose", async () => link.close());
   },
