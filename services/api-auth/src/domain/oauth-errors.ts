@@ -7,7 +7,6 @@
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
-  | "unauthorized_client"
   | "unsupported_grant_type"
   | "invalid_scope"
   /** Not in RFC 6749: the answer to a client (or address) that has failed or asked too often. */
@@ -17,7 +16,6 @@ export type OAuthErrorCode =
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
   invalid_client: 401,
-  unauthorized_client: 400,
   unsupported_grant_type: 400,
   invalid_scope: 400,
   too_many_requests: 429,

@@ -20,7 +20,7 @@ const OAuthErrorBody = Type.Object(
   {
     error: Type.String({
       description:
-        "invalid_request, invalid_client, unauthorized_client, unsupported_grant_type, invalid_scope, " +
+        "invalid_request, invalid_client, unsupported_grant_type, invalid_scope, " +
         "too_many_requests or server_error",
     }),
     error_description: Type.Optional(Type.String()),
