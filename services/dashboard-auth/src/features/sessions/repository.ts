@@ -1,4 +1,4 @@
-import type { DbOrTx, Prisma } from "@ipaas/db";
+import { type Db, type DbOrTx, type PreparedStatement, type Prisma, runPrepared } from "@ipaas/db";
 import { newId } from "@ipaas/domain";
 import { sha256Hex } from "@ipaas/service-kit";
 import { ACTOR_INCLUDE } from "../../access/access";
@@ -58,9 +58,77 @@ export async function claimRefreshToken(db: DbOrTx, id: string, at: Date): Promi
   return marked.count === 1;
 }
 
-/** A session with its user and tenant, or null. */
-export function findSessionWithUser(db: DbOrTx, id: string) {
-  return db.session.findUnique({ where: { id }, include: { user: { include: { tenant: true } } } });
+/** What authenticating a request reads of a session, its user and their tenant. */
+export interface SessionWithUser {
+  id: string;
+  userId: string;
+  endedAt: Date | null;
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+  lastSeenAt: Date;
+  user: {
+    id: string;
+    tenantId: string;
+    head: boolean;
+    internal: boolean;
+    status: string;
+    deletedAt: Date | null;
+    tokensNotBefore: Date | null;
+    tenant: { status: string; deletedAt: Date | null };
+  };
+}
+
+/**
+ * A session with what is checked of its user and tenant, in one statement of only those columns (every
+ * authenticated request runs it, so it is prepared once per connection); null when there is no session.
+ */
+const SESSION_WITH_USER: PreparedStatement = {
+  name: "session-with-user",
+  text: `SELECT s.id, s."userId", s."endedAt", s."idleExpiresAt", s."absoluteExpiresAt", s."lastSeenAt",
+                u."tenantId", u.head, u.internal, u.status::text AS "userStatus", u."deletedAt" AS "userDeletedAt",
+                u."tokensNotBefore", t.status::text AS "tenantStatus", t."deletedAt" AS "tenantDeletedAt"
+           FROM sessions s
+           JOIN users u ON u.id = s."userId"
+           JOIN tenants t ON t.id = u."tenantId"
+          WHERE s.id = $1`,
+};
+
+export async function findSessionWithUser(db: Db, id: string): Promise<SessionWithUser | null> {
+  const [row] = await runPrepared<{
+    id: string;
+    userId: string;
+    endedAt: Date | null;
+    idleExpiresAt: Date;
+    absoluteExpiresAt: Date;
+    lastSeenAt: Date;
+    tenantId: string;
+    head: boolean;
+    internal: boolean;
+    userStatus: string;
+    userDeletedAt: Date | null;
+    tokensNotBefore: Date | null;
+    tenantStatus: string;
+    tenantDeletedAt: Date | null;
+  }>(db, SESSION_WITH_USER, [id]);
+  if (!row) return null;
+  return {
+    id: row.id,
+    userId: row.userId,
+    endedAt: row.endedAt,
+    idleExpiresAt: row.idleExpiresAt,
+    absoluteExpiresAt: row.absoluteExpiresAt,
+    lastSeenAt: row.lastSeenAt,
+    user: {
+      id: row.userId,
+      tenantId: row.tenantId,
+      head: row.head,
+      internal: row.internal,
+      status: row.userStatus,
+      deletedAt: row.userDeletedAt,
+      tokensNotBefore: row.tokensNotBefore,
+      tenant: { status: row.tenantStatus, deletedAt: row.tenantDeletedAt },
+    },
+  };
 }
 
 /** A session with its user as an Actor is built from, or null. */

@@ -14,6 +14,7 @@ import {
   findSessionWithUser,
   insertRefreshToken,
   insertSession,
+  type SessionWithUser,
   touchSession,
 } from "./repository";
 
@@ -160,24 +161,7 @@ export class Sessions {
   }
 
   async #principal(
-    session: {
-      id: string;
-      userId: string;
-      endedAt: Date | null;
-      idleExpiresAt: Date;
-      absoluteExpiresAt: Date;
-      lastSeenAt: Date;
-      user: {
-        id: string;
-        tenantId: string;
-        head: boolean;
-        internal: boolean;
-        status: string;
-        deletedAt: Date | null;
-        tokensNotBefore: Date | null;
-        tenant: { status: string; deletedAt: Date | null };
-      };
-    } | null,
+    session: SessionWithUser | null,
     claims: { sub: string; iat: number; jti: string },
   ): Promise<Principal> {
     const now = new Date();
