@@ -93,23 +93,17 @@ const SESSION_WITH_USER: PreparedStatement = {
           WHERE s.id = $1`,
 };
 
-export async function findSessionWithUser(db: Db, id: string): Promise<SessionWithUser | null> {
-  const [row] = await runPrepared<{
-    id: string;
-    userId: string;
-    endedAt: Date | null;
-    idleExpiresAt: Date;
-    absoluteExpiresAt: Date;
-    lastSeenAt: Date;
-    tenantId: string;
-    head: boolean;
-    internal: boolean;
+/** The statement's flat row: the session's columns, the user's, and the tenant's, renamed where they clash. */
+type SessionRow = Omit<SessionWithUser, "user"> &
+  Pick<SessionWithUser["user"], "tenantId" | "head" | "internal" | "tokensNotBefore"> & {
     userStatus: string;
     userDeletedAt: Date | null;
-    tokensNotBefore: Date | null;
     tenantStatus: string;
     tenantDeletedAt: Date | null;
-  }>(db, SESSION_WITH_USER, [id]);
+  };
+
+export async function findSessionWithUser(db: Db, id: string): Promise<SessionWithUser | null> {
+  const [row] = await runPrepared<SessionRow>(db, SESSION_WITH_USER, [id]);
   if (!row) return null;
   return {
     id: row.id,
