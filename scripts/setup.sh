@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a machine to run the services or the tests, idempotently:
-# pnpm, the local Postgres and NATS (JetStream) if they are down, dependencies (argon2 built from source),
+# pnpm, the local Postgres, NATS (JetStream) and Redis if they are down, dependencies (argon2 built from source),
 # and the development database with every migration applied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,12 +36,25 @@ if ! have_port 4222; then
   fi
 fi
 
+# Redis: where several instances count their per-address limits together (REDIS_URL); the tests use it.
+if ! have_port 6379; then
+  echo "setup: starting Redis"
+  if command -v redis-server >/dev/null 2>&1; then
+    mkdir -p /var/lib/redis
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /var/lib/redis
+  else
+    echo "setup: Redis is not listening on 127.0.0.1:6379 and redis-server is not installed" >&2
+    exit 1
+  fi
+fi
+
 for _ in $(seq 1 50); do
-  have_port 5432 && have_port 4222 && break
+  have_port 5432 && have_port 4222 && have_port 6379 && break
   sleep 0.2
 done
 have_port 5432 || { echo "setup: PostgreSQL did not come up" >&2; exit 1; }
 have_port 4222 || { echo "setup: NATS did not come up" >&2; exit 1; }
+have_port 6379 || { echo "setup: Redis did not come up" >&2; exit 1; }
 
 # argon2's bundled binary crashes on some hosts: always compile it (see .npmrc and pnpm-workspace.yaml).
 export npm_config_build_from_source=true

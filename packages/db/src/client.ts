@@ -64,6 +64,8 @@ const RELISTEN_MAX_MS = 30_000;
  * pool, and calls `onNotify` for each. A lost connection is made again with a growing delay, and
  * `onNotify` is also called once it is back: notifications sent meanwhile are lost, so the listener must
  * look for itself. It never throws: when Postgres cannot be reached it keeps trying in the background.
+ * `onConnected` is called each time the connection is (re)made, `onError` each time it is lost or cannot
+ * be made: together they tell whether this process can reach Postgres right now.
  * Returns the function that stops listening.
  */
 export async function listen(
@@ -71,6 +73,7 @@ export async function listen(
   channel: string,
   onNotify: () => void,
   onError: (error: unknown) => void = () => undefined,
+  onConnected: () => void = () => undefined,
 ): Promise<() => Promise<void>> {
   const url = urls.get(db);
   if (!url) throw new Error("listen needs a client made by createDb");
@@ -88,6 +91,12 @@ export async function listen(
       onError(error);
       reconnect();
     });
+    // A connection the server or the network ended without an error of its own is lost all the same.
+    next.on("end", () => {
+      if (client !== next || stopped) return;
+      onError(new Error("the notification connection ended"));
+      reconnect();
+    });
     try {
       await next.connect();
       await next.query(`LISTEN ${channel}`);
@@ -101,6 +110,7 @@ export async function listen(
     }
     client = next;
     delay = RELISTEN_FIRST_MS;
+    onConnected();
     if (again) onNotify();
   };
   const reconnect = () => {

@@ -62,6 +62,10 @@ export interface StartConsumerOptions {
   maxMessages?: number;
   /** Pull request expiry (at least 1 000 ms; heartbeats at half of it). Default 30 000 ms. */
   expiresMs?: number;
+  /** Called each time the consumer exists on the server and messages flow: from here on nothing is missed. */
+  onConsuming?: () => void;
+  /** Called when consuming stops (a lost consumer, a closed connection, stop()) until the next onConsuming. */
+  onInterrupted?: () => void;
 }
 
 export interface RunningConsumer {
@@ -154,6 +158,7 @@ class ConsumerRunner implements RunningConsumer {
         }
         failures = 0;
         this.logger.info({ stream: this.options.stream, consumer: this.label }, "consuming events");
+        this.options.onConsuming?.();
         for await (const m of messages) {
           await this.handle(m);
           if (this.stopped) break;
@@ -171,6 +176,7 @@ class ConsumerRunner implements RunningConsumer {
         );
         await this.pause(retryInMs);
       } finally {
+        if (this.messages) this.options.onInterrupted?.();
         this.messages = null;
       }
     }

@@ -73,12 +73,44 @@ export const OtpDeliveryRequestedData = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A token was revoked before its expiry (a partner's RFC 7009 revocation, a person signing out): every
+ * api-auth instance adds its id to the set it checks tokens against. The id names the token; it is not one.
+ */
+export const TokenRevokedData = Type.Object(
+  {
+    /** The organization the token was issued to or for. */
+    organizationId: OrganizationId,
+    jti: Type.String({ minLength: 1, maxLength: 128 }),
+    /** When the token would have expired anyway: the entry is useless after it. */
+    expiresAt: Instant,
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * What a dashboard access token depends on changed: sessions ended, or the state of a user (status,
+ * deletion, `tokensNotBefore`) or of a whole tenant. Every dashboard-auth instance drops what it holds in
+ * memory about that user (or every user of the tenant when `userId` is null) and reads the database again.
+ */
+export const AccessChangedData = Type.Object(
+  {
+    tenantId: OrganizationId,
+    userId: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()]),
+    occurredAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
 /** Each event type and the schema of its data. */
 export const EventDataSchemas = {
   "organization.credential_rotated": CredentialRotatedData,
   "organization.updated": OrganizationUpdatedData,
   "organization.deleted": OrganizationDeletedData,
   "otp.delivery_requested": OtpDeliveryRequestedData,
+  "token.revoked": TokenRevokedData,
+  "access.changed": AccessChangedData,
 } as const;
 
 export type EventType = keyof typeof EventDataSchemas;
@@ -91,12 +123,14 @@ export type CredentialRotatedEvent = {
 export type OrganizationUpdatedEvent = { type: "organization.updated"; data: EventData<"organization.updated"> };
 export type OrganizationDeletedEvent = { type: "organization.deleted"; data: EventData<"organization.deleted"> };
 export type OtpDeliveryRequestedEvent = { type: "otp.delivery_requested"; data: EventData<"otp.delivery_requested"> };
+export type TokenRevokedEvent = { type: "token.revoked"; data: EventData<"token.revoked"> };
+export type AccessChangedEvent = { type: "access.changed"; data: EventData<"access.changed"> };
 
 /** The events about an organization itself, which api-auth's client cache applies. */
 export type OrganizationEvent = CredentialRotatedEvent | OrganizationUpdatedEvent | OrganizationDeletedEvent;
 
 /** Every event, discriminated by `type`. */
-export type DomainEvent = OrganizationEvent | OtpDeliveryRequestedEvent;
+export type DomainEvent = OrganizationEvent | OtpDeliveryRequestedEvent | TokenRevokedEvent | AccessChangedEvent;
 
 export function isOrganizationEvent(event: DomainEvent): event is OrganizationEvent {
   return event.type.startsWith("organization.");
@@ -108,6 +142,8 @@ export const DomainEventSchema = Type.Union([
   Type.Object({ type: Type.Literal("organization.updated"), data: OrganizationUpdatedData }),
   Type.Object({ type: Type.Literal("organization.deleted"), data: OrganizationDeletedData }),
   Type.Object({ type: Type.Literal("otp.delivery_requested"), data: OtpDeliveryRequestedData }),
+  Type.Object({ type: Type.Literal("token.revoked"), data: TokenRevokedData }),
+  Type.Object({ type: Type.Literal("access.changed"), data: AccessChangedData }),
 ]);
 
 export const EVENT_TYPES = Object.keys(EventDataSchemas) as EventType[];
@@ -134,15 +170,21 @@ function assertSubjectPrefix(prefix: string): void {
   for (const token of prefix.split(".")) assertSubjectToken("subject prefix", token);
 }
 
+/** The tenant an event is about: its organization, or for access events the tenant (a bank, the platform). */
+export function aggregateOf(event: DomainEvent): string {
+  return event.type === "access.changed" ? event.data.tenantId : event.data.organizationId;
+}
+
 /**
- * `<prefix>.<family>.<organizationId>.<short type>`, the family being the type's first part: e.g.
+ * `<prefix>.<family>.<tenant>.<short type>`, the family being the type's first part: e.g.
  * `ipaas.organization.org_123.updated`, `ipaas.otp.org_123.delivery_requested`.
  */
 export function subjectFor(event: DomainEvent, prefix: string = DEFAULT_SUBJECT_PREFIX): string {
   assertSubjectPrefix(prefix);
-  assertSubjectToken("organizationId", event.data.organizationId);
+  const aggregate = aggregateOf(event);
+  assertSubjectToken("tenant", aggregate);
   const family = event.type.slice(0, event.type.indexOf("."));
-  return `${prefix}.${family}.${event.data.organizationId}.${shortType(event.type)}`;
+  return `${prefix}.${family}.${aggregate}.${shortType(event.type)}`;
 }
 
 /** The subjects a stream (or consumer filter) needs to capture every organization event under `prefix`. */
@@ -157,12 +199,25 @@ export interface StreamDefinition {
   subjects: (prefix: string) => string[];
   /** `workqueue`: a message is removed once a consumer acknowledges it. Default `limits`. */
   retention?: "limits" | "workqueue";
+  /** Messages older than this are discarded. Default: kept until the stream's other limits. */
+  maxAgeMs?: number;
 }
 
 /** The stream every organization event is kept in (file storage; duplicates dropped by Nats-Msg-Id). */
 export const ORGANIZATION_STREAM = {
   name: "IPAAS_ORGANIZATION_EVENTS",
   subjects: (prefix) => [organizationSubjects(prefix)],
+} as const satisfies StreamDefinition;
+
+/**
+ * Revocations and access changes, which instances apply to what they hold in memory. Each instance reads
+ * it from "now" and rebuilds its view from the database after every (re)connect, so a day of history is
+ * plenty.
+ */
+export const ACCESS_STREAM = {
+  name: "IPAAS_ACCESS_EVENTS",
+  subjects: (prefix) => [`${prefix}.token.>`, `${prefix}.access.>`],
+  maxAgeMs: 86_400_000,
 } as const satisfies StreamDefinition;
 
 /** Codes waiting for delivery: a work queue, each message handled by one worker and then removed. */

@@ -12,6 +12,11 @@ declare module "fastify" {
     nats: NatsLink;
     /** Present in services that write events: publishes the outbox to JetStream. */
     outboxRelay?: OutboxRelay;
+    /**
+     * Whether this instance holds its notification connection to Postgres right now. What is kept in
+     * memory on the strength of events is trusted only while it does (see StreamFollower).
+     */
+    databaseLinked(): boolean;
   }
 }
 
@@ -35,7 +40,8 @@ export interface EventsPluginOptions {
  * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
  * "not ready" while NATS is down), makes sure the caller's streams exist after every connect,
  * reports the link in readiness, optionally runs the outbox relay (counting published and parked
- * rows in `outbox_rows_published_total` and `outbox_rows_parked_total`), and drains on close.
+ * rows in `outbox_rows_published_total` and `outbox_rows_parked_total`), listens for the outbox's
+ * notifications on a Postgres connection of its own (which also tells `databaseLinked`), and drains on close.
  */
 export const eventsPlugin = fp(
   async (app: FastifyInstance, options: EventsPluginOptions) => {
@@ -49,6 +55,7 @@ export const eventsPlugin = fp(
           name: stream.name,
           subjects: stream.subjects(subjectPrefix),
           ...(stream.retention ? { retention: stream.retention } : {}),
+          ...(stream.maxAgeMs ? { maxAgeMs: stream.maxAgeMs } : {}),
         });
       }
     });
@@ -60,13 +67,14 @@ export const eventsPlugin = fp(
       return { ok, detail: ok ? "connected" : "unreachable" };
     });
 
+    let relay: OutboxRelay | null = null;
     if (options.relay) {
       const parked = app.metrics.counter(
         "outbox_rows_parked_total",
         "Outbox rows set aside because NATS refused them while publishing others (alert on any increase)",
       );
       const published = app.metrics.counter("outbox_rows_published_total", "Outbox rows NATS acknowledged");
-      const relay = new OutboxRelay({
+      relay = new OutboxRelay({
         db: app.db,
         link,
         logger,
@@ -76,19 +84,27 @@ export const eventsPlugin = fp(
         pollIntervalMs: SAFETY_POLL_MS,
         observer: { published: () => published.inc(), parked: () => parked.inc() },
       });
-      const stopListening = await listen(
-        app.db,
-        OUTBOX_CHANNEL,
-        () => relay.kick(),
-        (error) => logger.warn({ err: error }, "outbox notifications interrupted; polling until they are back"),
-      );
-      relay.start();
       app.decorate("outboxRelay", relay);
-      app.addHook("onClose", async () => {
-        await stopListening();
-        await relay.stop();
-      });
     }
+    let linked = false;
+    app.decorate("databaseLinked", () => linked);
+    const stopListening = await listen(
+      app.db,
+      OUTBOX_CHANNEL,
+      () => relay?.kick(),
+      (error) => {
+        linked = false;
+        logger.warn({ err: error }, "outbox notifications interrupted; polling until they are back");
+      },
+      () => {
+        linked = true;
+      },
+    );
+    relay?.start();
+    app.addHook("onClose", async () => {
+      await stopListening();
+      await relay?.stop();
+    });
     app.addHook("onClose", async () => link.close());
   },
   { name: "events", dependencies: ["health", "metrics", "database"] },

@@ -8,6 +8,9 @@ export {
   startConsumer,
 } from "./consumer";
 export {
+  ACCESS_STREAM,
+  type AccessChangedEvent,
+  aggregateOf,
   assertValidEvent,
   CredentialRotatedData,
   type CredentialRotatedEvent,
@@ -35,7 +38,9 @@ export {
   type StreamDefinition,
   shortType,
   subjectFor,
+  type TokenRevokedEvent,
 } from "./contracts";
+export { StreamFollower, type StreamFollowerOptions } from "./follower";
 export { type EventsLogger, silentLogger } from "./logger";
 export {
   type LinkStatus,

@@ -70,6 +70,7 @@ export class NatsLink {
   private readonly servers: string[];
   private readonly logger: EventsLogger;
   private state: State = { kind: "idle" };
+  #connects = 0;
   private nc: NatsConnection | null = null;
   private js: JetStreamClient | null = null;
   private jsm: JetStreamManager | null = null;
@@ -110,6 +111,14 @@ export class NatsLink {
       case "closed":
         return { ok: false, detail: "closed" };
     }
+  }
+
+  /**
+   * How many times the link has connected or reconnected, counted the moment it happens (before the
+   * onConnect hooks run): what was true before a gap in the connection can be told from what is true after.
+   */
+  get connects(): number {
+    return this.#connects;
   }
 
   isConnected(): boolean {
@@ -221,6 +230,7 @@ export class NatsLink {
     this.jsm = null;
     const server = withScheme(nc.getServer());
     this.state = { kind: "connected", server };
+    this.#connects += 1;
     this.logger.info({ server }, "connected to NATS");
     void this.watchStatus(nc);
     void nc.closed().then((err) => this.onClosed(nc, err instanceof Error ? err : null));
@@ -238,6 +248,7 @@ export class NatsLink {
         case "reconnect": {
           const server = withScheme(s.server);
           this.state = { kind: "connected", server };
+          this.#connects += 1;
           this.logger.info({ server }, "reconnected to NATS");
           this.runHooks();
           break;

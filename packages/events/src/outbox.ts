@@ -1,6 +1,6 @@
 import type { Tx } from "@ipaas/db";
 import { newId } from "@ipaas/domain";
-import { assertValidEvent, type DomainEvent, subjectFor } from "./contracts";
+import { aggregateOf, assertValidEvent, type DomainEvent, subjectFor } from "./contracts";
 
 export interface AppendToOutboxOptions {
   /** First token(s) of the subject; "ipaas" unless a test or deployment needs its own. */
@@ -22,7 +22,7 @@ export async function appendToOutbox(tx: Tx, event: DomainEvent, options: Append
       id,
       subject: subjectFor(event, options.subjectPrefix),
       type: event.type,
-      aggregateId: event.data.organizationId,
+      aggregateId: aggregateOf(event),
       payload: event.data,
     },
   });

@@ -2,6 +2,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  aggregateOf,
   type DomainEvent,
   EVENT_TYPE_HEADER,
   ensureStream,
@@ -129,7 +130,7 @@ describe("startConsumer", () => {
         stream,
         durableName: "shared",
         handler: async (e) => {
-          durableSeen.push(e.data.organizationId);
+          durableSeen.push(aggregateOf(e));
         },
       });
     }
@@ -137,7 +138,7 @@ describe("startConsumer", () => {
       consume({
         stream,
         handler: async (e) => {
-          seen.push(e.data.organizationId);
+          seen.push(aggregateOf(e));
         },
       });
     }
@@ -149,7 +150,7 @@ describe("startConsumer", () => {
     });
     const events = Array.from({ length: 10 }, () => orgUpdated());
     for (const e of events) await publish(prefix, e);
-    const ids = events.map((e) => e.data.organizationId);
+    const ids = events.map((e) => aggregateOf(e));
 
     await waitFor("every delivery", () => durableSeen.length >= 10 && ephemeralSeen.every((s) => s.length >= 10));
     await new Promise((r) => setTimeout(r, 200));

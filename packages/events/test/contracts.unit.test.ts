@@ -10,6 +10,20 @@ import {
 } from "../src/index";
 import { credentialRotated, orgDeleted, orgUpdated, otpDeliveryRequested } from "./helpers";
 
+const tokenRevoked: DomainEvent = {
+  type: "token.revoked",
+  data: {
+    organizationId: "org_A1",
+    jti: "jti-1",
+    expiresAt: "2026-12-02T10:00:00.000Z",
+    occurredAt: "2026-12-02T09:00:00.000Z",
+  },
+};
+const accessChanged: DomainEvent = {
+  type: "access.changed",
+  data: { tenantId: "bnk_B1", userId: "usr_U1", occurredAt: "2026-12-02T09:00:00.000Z" },
+};
+
 describe("event contracts", () => {
   it("names the subject <prefix>.<family>.<id>.<short type>", () => {
     expect(subjectFor(orgUpdated("org_A1"))).toBe("ipaas.organization.org_A1.updated");
@@ -17,12 +31,23 @@ describe("event contracts", () => {
     expect(subjectFor(orgDeleted("org_A1"), "a.b")).toBe("a.b.organization.org_A1.deleted");
     expect(organizationSubjects("test_x")).toBe("test_x.organization.>");
     expect(subjectFor(otpDeliveryRequested("org_A1"))).toBe("ipaas.otp.org_A1.delivery_requested");
+    expect(subjectFor(tokenRevoked)).toBe("ipaas.token.org_A1.revoked");
+    // Access events are about any tenant (a bank, the platform), named by its id.
+    expect(subjectFor(accessChanged)).toBe("ipaas.access.bnk_B1.changed");
     expect(() => subjectFor(orgUpdated("org.with.dots"))).toThrow(/subject token/);
     expect(() => subjectFor(orgUpdated("org_A1"), "bad prefix")).toThrow(/subject token/);
   });
 
   it("parses every valid event back to the same typed event", () => {
-    for (const event of [orgUpdated(), credentialRotated(), orgDeleted(), otpDeliveryRequested()]) {
+    for (const event of [
+      orgUpdated(),
+      credentialRotated(),
+      orgDeleted(),
+      otpDeliveryRequested(),
+      tokenRevoked,
+      accessChanged,
+      { ...accessChanged, data: { ...accessChanged.data, userId: null } },
+    ]) {
       const parsed = parseEvent(event.type, JSON.stringify(event.data));
       expect(parsed).toEqual(event);
       expect(parseEvent(event.type, new TextEncoder().encode(JSON.stringify(event.data)))).toEqual(event);
@@ -32,6 +57,8 @@ describe("event contracts", () => {
       "organization.updated",
       "organization.deleted",
       "otp.delivery_requested",
+      "token.revoked",
+      "access.changed",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { appendToOutbox, type DomainEvent } from "../src/index";
+import { aggregateOf, appendToOutbox, type DomainEvent } from "../src/index";
 import { credentialRotated, orgUpdated, testDb, uniq } from "./helpers";
 
 const db = testDb();
@@ -22,19 +22,19 @@ describe("appendToOutbox", () => {
     ).rejects.toThrow("the change failed");
     expect(id).toMatch(/^evt_/);
     expect(await db.outboxEvent.findUnique({ where: { id } })).toBeNull();
-    expect(await db.outboxEvent.count({ where: { aggregateId: event.data.organizationId } })).toBe(0);
+    expect(await db.outboxEvent.count({ where: { aggregateId: aggregateOf(event) } })).toBe(0);
   });
 
   it("leaves one pending row when the caller's transaction commits", async () => {
     const event = credentialRotated();
     const id = await db.$transaction((tx) => appendToOutbox(tx, event, { subjectPrefix: prefix }));
-    const rows = await db.outboxEvent.findMany({ where: { aggregateId: event.data.organizationId } });
+    const rows = await db.outboxEvent.findMany({ where: { aggregateId: aggregateOf(event) } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       id,
-      subject: `${prefix}.organization.${event.data.organizationId}.credential_rotated`,
+      subject: `${prefix}.organization.${aggregateOf(event)}.credential_rotated`,
       type: "organization.credential_rotated",
-      aggregateId: event.data.organizationId,
+      aggregateId: aggregateOf(event),
       payload: event.data,
       attempts: 0,
       lastError: null,
@@ -48,6 +48,6 @@ describe("appendToOutbox", () => {
     await expect(db.$transaction((tx) => appendToOutbox(tx, bad, { subjectPrefix: prefix }))).rejects.toThrow(
       /invalid organization.updated event/,
     );
-    expect(await db.outboxEvent.count({ where: { aggregateId: event.data.organizationId } })).toBe(0);
+    expect(await db.outboxEvent.count({ where: { aggregateId: aggregateOf(event) } })).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { newId } from "@ipaas/domain";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  aggregateOf,
   appendToOutbox,
   applyOnce,
   type DomainEvent,
@@ -114,7 +115,7 @@ describe("OutboxRelay", () => {
       if (!msg || !event) throw new Error("missing message");
       expect(msg.header.get("Nats-Msg-Id")).toBe(id);
       expect(msg.header.get(EVENT_TYPE_HEADER)).toBe(event.type);
-      expect(msg.subject).toBe(`${prefix}.organization.${event.data.organizationId}.${event.type.split(".")[1]}`);
+      expect(msg.subject).toBe(`${prefix}.organization.${aggregateOf(event)}.${event.type.split(".")[1]}`);
       expect(msg.json()).toEqual(event.data);
     }
 
@@ -176,7 +177,7 @@ describe("OutboxRelay", () => {
               actorType: "system",
               action: consumerName,
               outcome: "success",
-              targetId: e.data.organizationId,
+              targetId: aggregateOf(e),
             },
           });
         });

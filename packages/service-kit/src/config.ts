@@ -22,6 +22,11 @@ export const BaseConfigSchema = Type.Object({
   DATABASE_URL: Type.String({ default: "postgres://postgres@127.0.0.1:5432/ipaas", pattern: "^postgres(ql)?://" }),
   DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
   NATS_URL: Type.String({ default: "nats://127.0.0.1:4222", pattern: "^(nats|tls)://" }),
+  /**
+   * Where the per-address request limits count, shared by every instance (`redis://…`). Unset: each
+   * process counts alone, which is right for a single instance only.
+   */
+  REDIS_URL: Type.Optional(Type.String({ pattern: "^rediss?://" })),
   SMTP_URL: Type.Optional(Type.String({ pattern: "^smtps?://" })),
   MAIL_FROM: Type.String({ default: "IPaaS <no-reply@localhost>", minLength: 3 }),
   /** 32 random bytes, base64: encrypts secrets at rest and keys the look-up hashes of personal data. */

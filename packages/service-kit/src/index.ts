@@ -48,5 +48,6 @@ export { type CheckResult, Readiness, type ReadinessCheck } from "./plugins/heal
 export { type PlatformOptions, platformPlugin } from "./plugins/platform";
 export { sendProblem, toProblemError } from "./plugins/problems";
 export { type ServiceBaseOptions, serviceBasePlugin } from "./plugins/service-base";
+export { type LimitStore, type LimitStoreClass, redisLimitStore, sharedLimitsPlugin } from "./plugins/shared-limits";
 export { loadDotEnv, type RunOptions, runService } from "./run";
 export { serverOptions } from "./server-options";

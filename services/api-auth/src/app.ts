@@ -1,4 +1,4 @@
-import { ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
+import { ACCESS_STREAM, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { SIGNING_ALGORITHMS, serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -14,6 +14,7 @@ import { housekeepingPlugin } from "./plugins/housekeeping";
 import { oneTimeCodesPlugin } from "./plugins/one-time-codes";
 import { organizationSyncPlugin } from "./plugins/organization-sync";
 import { profilesPlugin } from "./plugins/profiles";
+import { revocationsPlugin } from "./plugins/revocations";
 import { oauthRoutes } from "./routes/oauth";
 import { otpRoutes } from "./routes/otp";
 import { userRoutes } from "./routes/users";
@@ -47,13 +48,14 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
     servers: config.NATS_URL,
     name: SERVICE,
     // api-auth writes events too (codes waiting for delivery): it relays the outbox beside dashboard-auth.
-    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM],
+    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM, ACCESS_STREAM],
     relay: true,
   });
 
   // Domain services, as decorators.
   await app.register(clientCachePlugin, config);
   await app.register(organizationSyncPlugin);
+  await app.register(revocationsPlugin);
   await app.register(clientAuthenticatorPlugin, { limits });
   await app.register(accessTokensPlugin, {
     audience: config.API_TOKEN_AUDIENCE,

@@ -1,4 +1,4 @@
-import { ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
+import { ACCESS_STREAM, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
 import { serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -11,6 +11,7 @@ import { identityPlugin } from "./plugins/identity";
 import { mailerPlugin } from "./plugins/mailer";
 import { managementPlugin } from "./plugins/management";
 import { rateLimitPlugin } from "./plugins/rate-limit";
+import { sessionViewPlugin } from "./plugins/session-view";
 import routes from "./routes";
 
 export const SERVICE = "dashboard-auth";
@@ -36,12 +37,13 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
     servers: config.NATS_URL,
     name: SERVICE,
     // Its relay may publish any service's outbox rows, so it makes sure every stream exists.
-    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM],
+    streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM, ACCESS_STREAM],
     relay: true,
   });
   await app.register(rateLimitPlugin);
   await app.register(passwordsPlugin);
   await app.register(mailerPlugin);
+  await app.register(sessionViewPlugin, { config });
   await app.register(identityPlugin, { config });
   await app.register(accessPlugin);
   await app.register(managementPlugin, { config });

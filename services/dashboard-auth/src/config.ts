@@ -11,6 +11,12 @@ export const dashboardConfig = defineConfig({
   /** A dashboard session ends after this long without use, and this long after login whatever happens. */
   SESSION_IDLE_MINUTES: Type.Integer({ default: 60, minimum: 1, maximum: 1440 }),
   SESSION_ABSOLUTE_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+  /**
+   * How long an instance answers for a session from memory without news of it; 0 reads the database for
+   * every request. Changes reach every instance by event at once; this bounds a missed one.
+   */
+  SESSION_VIEW_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  SESSION_VIEW_MAX_ENTRIES: Type.Integer({ default: 50_000, minimum: 1, maximum: 1_000_000 }),
   /** Where the dashboard UI lives: password-reset links point at `<url>/reset-password?token=…`. */
   DASHBOARD_UI_URL: Type.String({ default: "http://localhost:3000", pattern: "^https?://" }),
   /**

@@ -1,5 +1,5 @@
 import { SigningKeyStore, TokenService } from "@ipaas/service-kit";
-import { buildDashboard, enrolledUser, loginAs, post, TcpProxy } from "@ipaas/testing";
+import { buildDashboard, enrolledUser, loginAs, post, TcpProxy, waitFor } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -41,7 +41,8 @@ describe("fail closed", () => {
     const db = new URL(inject("databaseUrl"));
     const proxy = await TcpProxy.create({ host: db.hostname, port: Number(db.port || 5432) });
     db.port = String(proxy.port);
-    const app = await buildDashboard({ DATABASE_URL: db.toString() });
+    // Every request reads the database here; the test below covers the sessions held in memory.
+    const app = await buildDashboard({ DATABASE_URL: db.toString(), SESSION_VIEW_TTL_SECONDS: "0" });
     try {
       const user = await enrolledUser(app);
       const { token } = await loginAs(app, user);
@@ -57,6 +58,29 @@ describe("fail closed", () => {
       });
       expect(login.statusCode).toBeGreaterThanOrEqual(500);
       expect(login.json()).not.toHaveProperty("token");
+    } finally {
+      await app.close();
+      await proxy.stop();
+    }
+  });
+
+  it("stops answering from memory once it notices the database is gone, and fails closed", async () => {
+    const db = new URL(inject("databaseUrl"));
+    const proxy = await TcpProxy.create({ host: db.hostname, port: Number(db.port || 5432) });
+    db.port = String(proxy.port);
+    const app = await buildDashboard({ DATABASE_URL: db.toString() });
+    try {
+      const user = await enrolledUser(app);
+      const { token } = await loginAs(app, user);
+      await waitFor("the session view live", () => app.sessionView.live, 15_000, 20);
+      expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(200);
+      expect(app.sessionView.size).toBeGreaterThan(0);
+      await proxy.stop();
+      await waitFor("the instance noticing", () => !app.databaseLinked(), 10_000, 5);
+      expect(app.sessionView.live).toBe(false);
+      const verify = await post(app, "/v1/auth/verify-token", undefined, token);
+      expect(verify.statusCode).toBeGreaterThanOrEqual(500);
+      expect(verify.json()).not.toHaveProperty("success");
     } finally {
       await app.close();
       await proxy.stop();

@@ -107,7 +107,10 @@ describe("client-secret rotation (dashboard side)", () => {
     await api.put(`/v1/organizations?org_id=${admin.org.orgId}`, { scopes: ["read_bills"] });
     await api.put(`/v1/organizations?org_id=${admin.org.orgId}`, { status: "Suspended" });
     await api.delete(`/v1/organizations?org_id=${admin.org.orgId}`);
-    const events = await outboxFor(admin.org.orgId);
+    // The suspension, the deletion and the sessions it ended also announce access changes to dashboard-auth.
+    const all = await outboxFor(admin.org.orgId);
+    expect(all.filter((e) => e.type === "access.changed")).toHaveLength(3);
+    const events = all.filter((e) => e.type.startsWith("organization."));
     expect(events.map((e) => e.type)).toEqual(["organization.updated", "organization.updated", "organization.deleted"]);
     expect(events.map((e) => (e.payload as { version: number }).version)).toEqual([2, 3, 4]);
     expect(events[1]?.payload).toMatchObject({ status: "SUSPENDED", scopes: ["read_bills"] });

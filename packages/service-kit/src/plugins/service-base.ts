@@ -5,6 +5,7 @@ import { signingKeysPlugin } from "../keys/plugin";
 import type { SigningAlgorithm } from "../keys/signing-keys";
 import { databasePlugin } from "./database";
 import { platformPlugin } from "./platform";
+import { sharedLimitsPlugin } from "./shared-limits";
 
 export interface ServiceBaseOptions {
   config: Config;
@@ -27,6 +28,7 @@ export const serviceBasePlugin = fp(
       service,
       openapi: { ...options.openapi, version: "1.0.0", serverUrl: issuer },
     });
+    await app.register(sharedLimitsPlugin, { url: config.REDIS_URL, service });
     await app.register(databasePlugin, {
       url: config.DATABASE_URL,
       poolSize: config.DATABASE_POOL_SIZE,

@@ -1,4 +1,3 @@
-import type { Db } from "@ipaas/db";
 import { type OtpSettings, writeAudit } from "@ipaas/domain";
 import {
   InvalidTokenError,
@@ -8,8 +7,8 @@ import {
   waitPastCutoff,
 } from "@ipaas/service-kit";
 import { fail } from "../errors";
-import { isRevoked, recordRevocation } from "../repositories/revoked-tokens";
 import { type ClientRecord, organizationInGoodStanding } from "./clients";
+import type { Revocations } from "./revocations";
 
 /** The organization calling with a partner access token. */
 export interface PartnerCaller {
@@ -54,7 +53,8 @@ export interface AccessTokensDeps {
   tokens: TokenService;
   /** Where a client's current state is read (the client cache). */
   clients: { get(clientKey: string): Promise<ClientRecord | null> };
-  db: Db;
+  /** Where revocations are recorded and looked up. */
+  revocations: Revocations;
   audience: string;
   ttlSeconds: number;
   now?: () => number;
@@ -134,7 +134,7 @@ export class AccessTokens {
     if (!organizationInGoodStanding(client) || issuedBefore(claims.iat, client.tokensNotBefore)) return null;
     const scope = scopesStillGranted(claims.scope, client.scopes);
     if (scope === null) return null;
-    if (await isRevoked(this.deps.db, claims.jti)) return null;
+    if (await this.deps.revocations.isRevoked(claims.jti)) return null;
     return { ...claims, scope };
   }
 
@@ -150,12 +150,13 @@ export class AccessTokens {
   ): Promise<boolean> {
     const claims = await this.#ownClaims(token, caller);
     if (claims === null) return false;
-    await this.deps.db.$transaction(async (tx) => {
-      await recordRevocation(tx, {
-        jti: claims.jti,
-        subject: caller.organizationId,
-        expiresAt: new Date(claims.exp * 1000),
-      });
+    const revocation = {
+      jti: claims.jti,
+      organizationId: caller.organizationId,
+      subject: caller.organizationId,
+      expiresAt: new Date(claims.exp * 1000),
+    };
+    await this.deps.revocations.revoke(revocation, async (tx) => {
       await writeAudit(
         tx,
         {

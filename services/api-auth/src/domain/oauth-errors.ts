@@ -11,6 +11,8 @@ export type OAuthErrorCode =
   | "invalid_scope"
   /** Not in RFC 6749: the answer to a client (or address) that has failed or asked too often. */
   | "too_many_requests"
+  /** RFC 6749 §4.1.2.1's code for a passing outage, as the token endpoint's 503. */
+  | "temporarily_unavailable"
   | "server_error";
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
@@ -19,6 +21,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   unsupported_grant_type: 400,
   invalid_scope: 400,
   too_many_requests: 429,
+  temporarily_unavailable: 503,
   server_error: 500,
 };
 

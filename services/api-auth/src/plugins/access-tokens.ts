@@ -16,11 +16,11 @@ export const accessTokensPlugin = fp(
       new AccessTokens({
         tokens: app.tokens,
         clients: app.clients,
-        db: app.db,
+        revocations: app.revocations,
         audience,
         ttlSeconds,
       }),
     );
   },
-  { name: "access-tokens", dependencies: ["platform", "database", "signing-keys", "client-cache"] },
+  { name: "access-tokens", dependencies: ["platform", "database", "signing-keys", "client-cache", "revocations"] },
 );

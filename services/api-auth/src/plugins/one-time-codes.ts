@@ -16,7 +16,7 @@ declare module "fastify" {
 /** End-user sign-in with one-time codes, and the partner authentication its routes use. */
 export const oneTimeCodesPlugin = fp(
   async (app: FastifyInstance) => {
-    app.decorate("oneTimeCodes", new OneTimeCodes(app.db, app.masterKey, app.tokens));
+    app.decorate("oneTimeCodes", new OneTimeCodes(app.db, app.masterKey, app.tokens, app.revocations));
     const partner = await bearerAuthenticator(app, "partner", app.accessTokens.kind);
     app.decorate("partnerCaller", async (request: FastifyRequest, scope: string) => {
       const claims = await claimsOrRefuse(partner, request, "partner access", (detail) =>
@@ -25,5 +25,5 @@ export const oneTimeCodesPlugin = fp(
       return app.accessTokens.callerOf(claims, scope);
     });
   },
-  { name: "one-time-codes", dependencies: ["database", "signing-keys", "access-tokens"] },
+  { name: "one-time-codes", dependencies: ["database", "signing-keys", "access-tokens", "revocations"] },
 );

@@ -52,7 +52,7 @@ function presentedToken(request: FastifyRequest): Presented | null {
 /** The end-user profile API and the user-token authentication its routes use. */
 export const profilesPlugin = fp(
   async (app: FastifyInstance) => {
-    const profiles = new Profiles(app.db, app.masterKey);
+    const profiles = new Profiles(app.db, app.masterKey, app.revocations);
     const { origin } = new URL(app.tokens.issuer);
     app.decorate("profiles", profiles);
     app.decorate("appOrigins", new AppOrigins(app.db));
@@ -82,5 +82,5 @@ export const profilesPlugin = fp(
       return request.endUser;
     });
   },
-  { name: "profiles", dependencies: ["database", "signing-keys"] },
+  { name: "profiles", dependencies: ["database", "signing-keys", "revocations"] },
 );

@@ -13,7 +13,7 @@ export async function recordRevocation(db: DbOrTx, revocation: Revocation): Prom
   await db.revokedToken.createMany({ data: [revocation], skipDuplicates: true });
 }
 
-/** Asked for every partner and user token presented, so prepared once per connection. */
+/** Asked for every partner and user token presented while the in-memory set cannot answer. */
 const IS_REVOKED: PreparedStatement = {
   name: "is-revoked",
   text: "SELECT 1 FROM revoked_tokens WHERE jti = $1",
@@ -21,4 +21,9 @@ const IS_REVOKED: PreparedStatement = {
 
 export async function isRevoked(db: Db, jti: string): Promise<boolean> {
   return (await runPrepared(db, IS_REVOKED, [jti])).length > 0;
+}
+
+/** Every revocation of a token that has not expired yet: what the in-memory set is rebuilt from. */
+export function liveRevocations(db: Db, now: Date): Promise<Array<{ jti: string; expiresAt: Date }>> {
+  return db.revokedToken.findMany({ where: { expiresAt: { gt: now } }, select: { jti: true, expiresAt: true } });
 }

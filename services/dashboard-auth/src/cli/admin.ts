@@ -9,6 +9,7 @@ import { dashboardConfig } from "../config";
 import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
 import { createPasswords } from "../features/passwords/passwords";
 import { resetLink } from "../features/passwords/reset";
+import { NO_SESSION_VIEW } from "../features/sessions/session-view";
 import { TwoFactor } from "../features/two-factor/two-factor";
 
 const { positionals, values } = parseArgs({
@@ -45,7 +46,7 @@ try {
     out(`One-time set-up link for ${email} (30 minutes):`);
     out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);
   } else if (command === "reset-2fa") {
-    await resetTwoFactor(db, new TwoFactor(db, masterKeyOf(config)), email);
+    await resetTwoFactor(db, new TwoFactor(db, masterKeyOf(config), NO_SESSION_VIEW), email);
     out(`Two-factor reset for ${email}: they set it up again at their next login.`);
   } else {
     usage(`unknown command: ${command ?? "(none)"}`);

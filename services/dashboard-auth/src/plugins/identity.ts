@@ -43,8 +43,8 @@ declare module "fastify" {
 /** The dashboard's identity services, built once per app and shared by the routes. */
 export const identityPlugin = fp(
   async (app: FastifyInstance, { config }: { config: DashboardConfig }) => {
-    const sessions = new Sessions(app.db, app.tokens, config);
-    const twoFactor = new TwoFactor(app.db, app.masterKey);
+    const sessions = new Sessions(app.db, app.tokens, config, app.sessionView);
+    const twoFactor = new TwoFactor(app.db, app.masterKey, app.sessionView);
     app.decorate("sessions", sessions);
     app.decorate("twoFactor", twoFactor);
     app.decorate("twoFactorEnrolment", new TwoFactorEnrolment(app.db, twoFactor));
@@ -93,7 +93,7 @@ export const identityPlugin = fp(
       async (request: FastifyRequest) => (await verified(setup, request, "set-up")).sub,
     );
   },
-  { name: "identity", dependencies: ["database", "signing-keys", "passwords", "mailer"] },
+  { name: "identity", dependencies: ["database", "signing-keys", "passwords", "mailer", "session-view"] },
 );
 
 /** The principal of an authenticated route (the preHandler has run). */

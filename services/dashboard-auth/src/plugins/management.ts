@@ -21,8 +21,8 @@ declare module "fastify" {
 export const managementPlugin = fp(
   async (app: FastifyInstance, { config }: { config: DashboardConfig }) => {
     app.decorate("users", new UserAdmin(app.db, app.passwords, app.sessions));
-    app.decorate("catalogue", new Catalogue(app.db));
-    app.decorate("organizations", new Organizations(app.db, config.CREDENTIAL_GRACE_MAX_SECONDS));
+    app.decorate("catalogue", new Catalogue(app.db, app.sessionView));
+    app.decorate("organizations", new Organizations(app.db, config.CREDENTIAL_GRACE_MAX_SECONDS, app.sessionView));
     app.decorate("banks", new Banks(app.db, app.passwords, app.mailer, config.DASHBOARD_UI_URL));
     app.decorate("scopes", new ScopeCatalogue(app.db));
   },

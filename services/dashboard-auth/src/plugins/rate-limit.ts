@@ -15,6 +15,8 @@ export const rateLimitPlugin = fp(
       max: app.config.AUTH_RATE_LIMIT_PER_MINUTE,
       timeWindow: 60_000,
       keyGenerator: (request) => request.ip,
+      // Shared by every instance when REDIS_URL is set; this process's memory otherwise.
+      ...(app.limitStore ? { store: app.limitStore } : {}),
       errorResponseBuilder: (_request, context) => {
         const error = fail("RATE_LIMITED", `try again in ${Math.ceil(context.ttl / 1000)} s`, {
           headers: { "retry-after": String(Math.ceil(context.ttl / 1000)) },
@@ -23,7 +25,7 @@ export const rateLimitPlugin = fp(
       },
     });
   },
-  { name: "rate-limit", dependencies: ["platform"] },
+  { name: "rate-limit", dependencies: ["platform", "shared-limits"] },
 );
 
 /** Route option for the sensitive routes: the configured per-minute allowance per client address. */

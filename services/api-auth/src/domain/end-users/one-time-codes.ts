@@ -22,6 +22,7 @@ import {
 } from "../../repositories/otp-challenges";
 import { type SignInOutcome, signInWithCode } from "../../repositories/sign-ins";
 import type { PartnerCaller } from "../access-tokens";
+import type { Revocations } from "../revocations";
 import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
 import { deviceKeyOf } from "./device-binding";
@@ -94,6 +95,7 @@ export class OneTimeCodes {
     private readonly db: Db,
     private readonly masterKey: MasterKey,
     private readonly tokens: TokenService,
+    private readonly revocations: Revocations,
     now: () => number = Date.now,
   ) {
     this.#now = now;
@@ -220,7 +222,7 @@ export class OneTimeCodes {
       if (error instanceof InvalidTokenError) return { active: false };
       throw error;
     }
-    const user = await activeUser(this.db, claims);
+    const user = await activeUser(this.db, this.revocations, claims);
     if (user?.organizationId !== caller.organizationId) return { active: false };
     return { active: true, userId: user.userId, expiresAt: user.expiresAt.toISOString() };
   }

@@ -2,7 +2,7 @@ import type { Db } from "@ipaas/db";
 import { issuedBefore, type MasterKey } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import { findProfile, forgetSubject, updateName } from "../../repositories/end-users";
-import { isRevoked, recordRevocation } from "../../repositories/revoked-tokens";
+import type { Revocations } from "../revocations";
 
 /** A person signed in on their device with a user token: whose token, at which organization. */
 export interface UserCaller {
@@ -31,11 +31,12 @@ export class Profiles {
   constructor(
     private readonly db: Db,
     private readonly masterKey: MasterKey,
+    private readonly revocations: Revocations,
   ) {}
 
   /** The caller of a verified user token (see `activeUser`); refused with INVALID_TOKEN otherwise. */
   async callerOf(claims: Record<string, unknown>): Promise<UserCaller> {
-    const caller = await activeUser(this.db, claims);
+    const caller = await activeUser(this.db, this.revocations, claims);
     if (!caller) throw fail("INVALID_TOKEN", "the user token is not active");
     return caller;
   }
@@ -65,7 +66,12 @@ export class Profiles {
 
   /** Ends this token: it is refused from now on, and token-status says it is inactive. */
   async signOut(caller: UserCaller): Promise<void> {
-    await recordRevocation(this.db, { jti: caller.jti, subject: caller.userId, expiresAt: caller.expiresAt });
+    await this.revocations.revoke({
+      jti: caller.jti,
+      organizationId: caller.organizationId,
+      subject: caller.userId,
+      expiresAt: caller.expiresAt,
+    });
   }
 
   /** The person leaves this organization: its userId goes, and the person when no organization knows them. */
@@ -79,7 +85,11 @@ export class Profiles {
  * active, and the token was neither signed out nor issued before the person's `tokensNotBefore`; else null.
  * The one rule for the profile API and for token-status.
  */
-export async function activeUser(db: Db, claims: Record<string, unknown>): Promise<UserCaller | null> {
+export async function activeUser(
+  db: Db,
+  revocations: Pick<Revocations, "isRevoked">,
+  claims: Record<string, unknown>,
+): Promise<UserCaller | null> {
   const { sub, org, iat, exp, jti } = claims;
   if (
     typeof sub !== "string" ||
@@ -92,7 +102,7 @@ export async function activeUser(db: Db, claims: Record<string, unknown>): Promi
   }
   const profile = await findProfile(db, sub, org);
   if (profile?.endUser.status !== "ACTIVE" || issuedBefore(iat, profile.endUser.tokensNotBefore)) return null;
-  if (await isRevoked(db, jti)) return null;
+  if (await revocations.isRevoked(jti)) return null;
   return {
     userId: sub,
     endUserId: profile.endUser.id,

@@ -1,5 +1,6 @@
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
+import { ProblemError } from "@ipaas/service-kit";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { parseStrictForm } from "../../domain/form";
@@ -22,8 +23,11 @@ export function toOAuthError(error: FastifyError | Error): OAuthError {
   if (error instanceof OAuthError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return new OAuthError("invalid_request", fastifyError.message);
-  const status = fastifyError.statusCode ?? 500;
+  const status = error instanceof ProblemError ? error.status : (fastifyError.statusCode ?? 500);
   if (status === 413) return new OAuthError("invalid_request", "the request body is too large", { status });
+  if (status === 503) {
+    return new OAuthError("temporarily_unavailable", "the request cannot be handled right now", { status });
+  }
   if (status >= 400 && status < 500) {
     const parsing = fastifyError.code?.startsWith("FST_ERR_CTP_") === true || error instanceof SyntaxError;
     return new OAuthError("invalid_request", parsing ? "the request body could not be parsed" : "malformed request");
@@ -47,6 +51,8 @@ export const oauthProtocol = fp(
     // X-Forwarded-For only for the proxies TRUST_PROXY names, so a client cannot pick its own address.
     await app.register(rateLimit, {
       global: false,
+      // Shared by every instance when REDIS_URL is set; this process's memory otherwise.
+      ...(app.limitStore ? { store: app.limitStore } : {}),
       errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl / 1000),
     });
 

@@ -3,6 +3,7 @@ import { type Actor, assertReaches, PLATFORM_MODULES, type TenantRef } from "../
 import { fail, invalidField } from "../../errors";
 import { auditChange, tenantRef } from "../audit/audit";
 import { expireClaims } from "../sessions/claims";
+import type { AccessChanges } from "../sessions/session-view";
 
 const PLATFORM_MODULE_SLUGS = new Set<string>(Object.values(PLATFORM_MODULES));
 
@@ -56,7 +57,10 @@ function slugOf(name: string): string {
 
 /** Roles of one tenant (system roles from birth, custom roles made by its users) and the global module catalogue. */
 export class Catalogue {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly view: AccessChanges,
+  ) {}
 
   listRoles(tenant: TenantRef) {
     return listTenantRoles(this.db, tenant.id);
@@ -119,7 +123,7 @@ export class Catalogue {
     return this.db.$transaction(async (tx) => {
       const module = await insertModule(tx, { name: name.trim(), slug });
       // Head users hold every module: their tokens' permission lists just grew.
-      await expireClaims(tx, { head: true, deletedAt: null });
+      await expireClaims(tx, { head: true, deletedAt: null }, this.view);
       await auditChange(tx, origin, actor, "module.created", {
         type: "module",
         id: module.id,
@@ -152,10 +156,14 @@ export class Catalogue {
       modules.push(module);
     }
     await this.db.$transaction(async (tx) => {
-      await expireClaims(tx, {
-        deletedAt: null,
-        OR: [{ head: true }, { permissions: { some: { moduleId: { in: modules.map((m) => m.id) } } } }],
-      });
+      await expireClaims(
+        tx,
+        {
+          deletedAt: null,
+          OR: [{ head: true }, { permissions: { some: { moduleId: { in: modules.map((m) => m.id) } } } }],
+        },
+        this.view,
+      );
       for (const module of modules) {
         await markModuleDeleted(tx, module, new Date());
         await auditChange(tx, origin, actor, "module.deleted", {

@@ -17,6 +17,7 @@ import { lockTenant } from "../../shared/tenants.repository";
 import { auditChange, tenantRef } from "../audit/audit";
 import { assertScopesWithin, scopesAllowedUnder } from "../scopes/scopes";
 import { endTenantSessions } from "../sessions/repository";
+import type { AccessChanges } from "../sessions/session-view";
 import type { Origin } from "../sessions/sessions";
 import {
   findOrganization,
@@ -111,6 +112,8 @@ export class Organizations {
     private readonly db: Db,
     /** The longest grace period a rotation may give the previous secret (CREDENTIAL_GRACE_MAX_SECONDS). */
     private readonly graceMaxSeconds: number,
+    /** This instance's session view: a suspended or deleted organization's sessions leave it at once. */
+    private readonly view: AccessChanges,
   ) {}
 
   /** Rotates the organization's client secret (see `rotateCredential`). */
@@ -141,6 +144,7 @@ export class Organizations {
       throw fail("FORBIDDEN", "only the platform owner may change an organization's status");
     }
     const status = change.status ? (change.status === "Active" ? "ACTIVE" : "SUSPENDED") : undefined;
+    if (status) this.view.dropTenant(org.id, { changingHere: true });
     await this.db.$transaction(async (tx) => {
       // The bank's terms and the organization as they are now, held until this change commits: a bank
       // narrowing its terms meanwhile waits, then clamps what this wrote; a second change of this
@@ -202,6 +206,7 @@ export class Organizations {
 
   /** Soft-deletes the organization; every session of its users ends at once. */
   async delete(actor: Actor, org: OrganizationRow, origin: Origin): Promise<void> {
+    this.view.dropTenant(org.id, { changingHere: true });
     await this.db.$transaction(async (tx) => {
       const now = new Date();
       const deleted = await markOrganizationDeleted(tx, org.id, now);

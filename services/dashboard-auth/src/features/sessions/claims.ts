@@ -1,6 +1,7 @@
 import type { DbOrTx, Prisma } from "@ipaas/db";
 import { statusLabel } from "../../shared/tenancy";
 import { findClaimsUser, liveModulesBySlug, permissionRowsBySlug, setTokensNotBefore } from "./repository";
+import type { AccessChanges } from "./session-view";
 
 export interface PermissionView {
   slug: string;
@@ -57,9 +58,12 @@ async function permissionsOf(db: DbOrTx, user: { id: string; head: boolean }): P
 /**
  * Access tokens carry the claims of the moment they were signed. Every change to what they say (role,
  * permissions, status, name, the module list) calls this in its transaction: tokens signed before it are
- * refused, and the client's refresh brings the current claims.
+ * refused, and the client's refresh brings the current claims. This instance's view of the users concerned
+ * goes at once; the other instances' with the change's event.
  */
-export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput): Promise<void> {
+export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput, view: AccessChanges): Promise<void> {
+  if (typeof where.id === "string" && Object.keys(where).length === 1) view.dropUser(where.id, { changingHere: true });
+  else view.dropAll({ changingHere: true });
   await setTokensNotBefore(db, where, new Date());
 }
 

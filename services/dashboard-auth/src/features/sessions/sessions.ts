@@ -17,6 +17,7 @@ import {
   type SessionWithUser,
   touchSession,
 } from "./repository";
+import type { SessionView } from "./session-view";
 
 /** Dashboard access tokens: their own `typ` and audience, so no other kind of token passes for one. */
 export const ACCESS_TOKEN = { typ: "at+jwt", audience: "ipaas-dashboard" } as const;
@@ -65,6 +66,8 @@ export class Sessions {
       DashboardConfig,
       "ACCESS_TOKEN_TTL_SECONDS" | "SESSION_IDLE_MINUTES" | "SESSION_ABSOLUTE_HOURS"
     >,
+    /** What this instance remembers of sessions between requests (see SessionView). */
+    readonly view: SessionView,
   ) {}
 
   /** Starts a session after a complete login (password and second factor). */
@@ -144,7 +147,16 @@ export class Sessions {
    */
   async authenticate(token: Claims): Promise<Principal> {
     const claims = sessionClaims(token);
-    return this.#principal(await findSessionWithUser(this.db, claims.sid), claims);
+    const cached = this.view.cached(claims.sid);
+    if (cached) {
+      try {
+        return await this.#principal(cached, claims);
+      } catch {
+        // Memory never refuses by itself: the database decides.
+      }
+    }
+    const session = await this.view.load(() => findSessionWithUser(this.db, claims.sid));
+    return this.#principal(session, claims);
   }
 
   /**
@@ -174,7 +186,9 @@ export class Sessions {
     }
     // Sliding idle timeout, written at most once a minute so reads stay reads.
     if (now.getTime() - session.lastSeenAt.getTime() > 60_000) {
-      await touchSession(this.db, session.id, now, this.#idleExpiry(session.absoluteExpiresAt, now));
+      const idleExpiresAt = this.#idleExpiry(session.absoluteExpiresAt, now);
+      await touchSession(this.db, session.id, now, idleExpiresAt);
+      this.view.touched(session.id, now, idleExpiresAt);
     }
     return {
       userId: user.id,
@@ -186,12 +200,16 @@ export class Sessions {
     };
   }
 
+  // Ending sessions here drops them from this instance's view at once; the other instances drop them when
+  // the `access.changed` event the database writes with the change reaches them.
   async endSession(sessionId: string, reason: string, db: DbOrTx = this.db): Promise<void> {
+    this.view.dropSession(sessionId, { changingHere: true });
     await endSession(db, sessionId, reason, new Date());
   }
 
   /** Ends every live session of a user, but `except` (the caller's own, when it should survive). */
   async endAllFor(userId: string, reason: string, options: { except?: string; db?: DbOrTx } = {}): Promise<number> {
+    this.view.dropUser(userId, { changingHere: true });
     return endUserSessions(options.db ?? this.db, userId, reason, new Date(), options.except);
   }
 

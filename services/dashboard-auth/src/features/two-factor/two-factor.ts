@@ -5,6 +5,7 @@ import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
 import { fail } from "../../errors";
 import { expireClaims } from "../sessions/claims";
+import type { AccessChanges } from "../sessions/session-view";
 import {
   claimTimeStep,
   clearFailures,
@@ -58,6 +59,7 @@ export class TwoFactor {
   constructor(
     private readonly db: Db,
     private readonly masterKey: MasterKey,
+    private readonly view: AccessChanges,
     private readonly issuer = "IPaaS",
     private readonly clock: () => number = Date.now,
   ) {}
@@ -165,7 +167,7 @@ export class TwoFactor {
     if (updated.failedAttempts >= MAX_CONSECUTIVE_FAILURES && updated.disabledAt === null) {
       const disabled = await disableEnrolment(this.db, userId);
       // isTwoFactorEnabled is a claim: tokens that still say true are stale now.
-      if (disabled) await expireClaims(this.db, { id: userId });
+      if (disabled) await expireClaims(this.db, { id: userId }, this.view);
       return disabled;
     }
     return false;

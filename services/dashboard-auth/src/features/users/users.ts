@@ -169,7 +169,7 @@ export class UserAdmin {
   async updateSelf(self: { userId: string; tenantId: string }, name: string, origin: Origin): Promise<void> {
     await this.db.$transaction(async (tx) => {
       await updateUser(tx, self.userId, { name: name.trim() });
-      await expireClaims(tx, { id: self.userId });
+      await expireClaims(tx, { id: self.userId }, this.sessions.view);
       await auditChange(
         tx,
         origin,
@@ -212,7 +212,7 @@ export class UserAdmin {
       });
       if (change.permissions) await replacePermissions(tx, target.id, permissionRows(change.permissions, modules));
       if (change.status === "Disabled") await this.sessions.endAllFor(target.id, "disabled", { db: tx });
-      await expireClaims(tx, { id: target.id });
+      await expireClaims(tx, { id: target.id }, this.sessions.view);
       await auditChange(
         tx,
         origin,
