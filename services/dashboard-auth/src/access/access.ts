@@ -1,4 +1,4 @@
-import type { DbOrTx, Prisma, TenantKind } from "@ipaas/db";
+import type { DbOrTx, TenantKind } from "@ipaas/db";
 import { fail } from "../errors";
 import { findLiveTenant } from "../shared/tenants.repository";
 
@@ -25,7 +25,7 @@ export interface TenantRef {
   bankId: string | null;
 }
 
-/** The caller as authorization sees them: read fresh from the database on every request. */
+/** The caller as authorization sees them: read fresh from the database on every request (`findSessionWithActor`). */
 export interface Actor {
   userId: string;
   tenant: TenantRef;
@@ -34,36 +34,6 @@ export interface Actor {
   roleRank: number;
   /** Module slug → what the user may do. Empty for head users, who may do everything in their tenant. */
   grants: Map<string, Grants>;
-}
-
-/** What an Actor is built from: a user with their tenant, role and permission rows. */
-export const ACTOR_INCLUDE = {
-  tenant: true,
-  role: true,
-  permissions: { include: { module: true } },
-} satisfies Prisma.UserInclude;
-export type ActorUser = Prisma.UserGetPayload<{ include: typeof ACTOR_INCLUDE }>;
-
-/** The caller as authorization sees them, from their current rows (never from the token's claims). */
-export function actorFrom(user: ActorUser): Actor {
-  const grants = new Map<string, Grants>();
-  for (const p of user.permissions) {
-    if (p.module.deletedAt) continue;
-    grants.set(p.module.slug, {
-      read: p.allowRead,
-      create: p.allowCreate,
-      update: p.allowUpdate,
-      delete: p.allowDelete,
-    });
-  }
-  return {
-    userId: user.id,
-    tenant: { id: user.tenant.id, kind: user.tenant.kind, bankId: user.tenant.bankId },
-    head: user.head,
-    internal: user.internal,
-    roleRank: user.role.rank,
-    grants,
-  };
 }
 
 /** The platform owner: a user of the MAIN tenant (all of whose users are internal). */

@@ -1,7 +1,7 @@
-import { type Db, type DbOrTx, type PreparedStatement, type Prisma, runPrepared } from "@ipaas/db";
+import { type Db, type DbOrTx, type PreparedStatement, type Prisma, runPrepared, type TenantKind } from "@ipaas/db";
 import { newId } from "@ipaas/domain";
 import { sha256Hex } from "@ipaas/service-kit";
-import { ACTOR_INCLUDE } from "../../access/access";
+import type { Actor, Grants } from "../../access/access";
 
 /** Whether the user completed a sign-in from `ip` since `since` (a familiar address). */
 export async function signedInFrom(db: DbOrTx, userId: string, ip: string, since: Date): Promise<boolean> {
@@ -104,7 +104,10 @@ type SessionRow = Omit<SessionWithUser, "user"> &
 
 export async function findSessionWithUser(db: Db, id: string): Promise<SessionWithUser | null> {
   const [row] = await runPrepared<SessionRow>(db, SESSION_WITH_USER, [id]);
-  if (!row) return null;
+  return row ? sessionFromRow(row) : null;
+}
+
+function sessionFromRow(row: SessionRow): SessionWithUser {
   return {
     id: row.id,
     userId: row.userId,
@@ -125,9 +128,54 @@ export async function findSessionWithUser(db: Db, id: string): Promise<SessionWi
   };
 }
 
-/** A session with its user as an Actor is built from, or null. */
-export function findSessionWithActor(db: DbOrTx, id: string) {
-  return db.session.findUnique({ where: { id }, include: { user: { include: ACTOR_INCLUDE } } });
+/** What a permission check reads besides the session: the caller's tenant, rank and live grants. */
+export interface SessionWithActor extends SessionWithUser {
+  actor: Actor;
+}
+
+/**
+ * `SESSION_WITH_USER` and the caller's tenant kind and bank, role rank and grants on live modules (as one
+ * JSON array), in one prepared statement: every route that checks a permission runs it.
+ */
+const SESSION_WITH_ACTOR: PreparedStatement = {
+  name: "session-with-actor",
+  text: `SELECT s.id, s."userId", s."endedAt", s."idleExpiresAt", s."absoluteExpiresAt", s."lastSeenAt",
+                u."tenantId", u.head, u.internal, u.status::text AS "userStatus", u."deletedAt" AS "userDeletedAt",
+                u."tokensNotBefore", t.status::text AS "tenantStatus", t."deletedAt" AS "tenantDeletedAt",
+                t.kind::text AS "tenantKind", t."bankId", r.rank AS "roleRank",
+                COALESCE((SELECT json_agg(json_build_object('slug', m.slug, 'read', p."allowRead",
+                                                            'create', p."allowCreate", 'update', p."allowUpdate",
+                                                            'delete', p."allowDelete"))
+                            FROM user_permissions p JOIN modules m ON m.id = p."moduleId"
+                           WHERE p."userId" = u.id AND m."deletedAt" IS NULL), '[]'::json) AS grants
+           FROM sessions s
+           JOIN users u ON u.id = s."userId"
+           JOIN tenants t ON t.id = u."tenantId"
+           JOIN roles r ON r.id = u."roleId"
+          WHERE s.id = $1`,
+};
+
+type ActorRow = SessionRow & {
+  tenantKind: TenantKind;
+  bankId: string | null;
+  roleRank: number;
+  grants: Array<{ slug: string } & Grants>;
+};
+
+export async function findSessionWithActor(db: Db, id: string): Promise<SessionWithActor | null> {
+  const [row] = await runPrepared<ActorRow>(db, SESSION_WITH_ACTOR, [id]);
+  if (!row) return null;
+  return {
+    ...sessionFromRow(row),
+    actor: {
+      userId: row.userId,
+      tenant: { id: row.tenantId, kind: row.tenantKind, bankId: row.bankId },
+      head: row.head,
+      internal: row.internal,
+      roleRank: row.roleRank,
+      grants: new Map(row.grants.map(({ slug, ...grants }) => [slug, grants])),
+    },
+  };
 }
 
 /** Records a use of the session and pushes its idle expiry. */

@@ -1,7 +1,7 @@
 import type { Db, DbOrTx } from "@ipaas/db";
 import { newId, writeAudit } from "@ipaas/domain";
 import { type Claims, issuedBefore, randomToken, type TokenService, waitPastCutoff } from "@ipaas/service-kit";
-import { type Actor, actorFrom } from "../../access/access";
+import type { Actor } from "../../access/access";
 import type { DashboardConfig } from "../../config";
 import { fail } from "../../errors";
 import { claimsFor } from "./claims";
@@ -169,7 +169,7 @@ export class Sessions {
     const principal = await this.#principal(session, claims);
     // #principal refused a missing session.
     if (!session) throw fail("INVALID_TOKEN", "no session");
-    return { principal, actor: actorFrom(session.user) };
+    return { principal, actor: session.actor };
   }
 
   async #principal(
