@@ -8,6 +8,7 @@ export * from "./device";
 export * from "./factories";
 export * from "./foundation-suite";
 export * from "./infrastructure";
+export * from "./latency";
 export * from "./messages-gateway";
 export * from "./sdk-world";
 export * from "./smtp";

@@ -2,13 +2,13 @@
 // that revokes applies it at once, the others as soon as the event arrives; while an instance cannot trust
 // its set (NATS down, not rebuilt yet) it asks the database. The propagation is written to
 // test-results/revocation-propagation.json for the benchmark report; only a generous bound is asserted.
-import { mkdir, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import {
   buildSyncWorld,
   decodeJwt,
   introspect,
+  latencySummary,
   newOrganization,
+  recordResult,
   revoke,
   type SyncWorld,
   tokenFor,
@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const REVOCATIONS = 30;
 /** Far above what propagation takes while NATS is up; only a broken sync should reach it. */
 const BOUND_MS = 5_000;
-const RESULTS = fileURLToPath(new URL("../../../test-results/", import.meta.url));
 
 let world: SyncWorld;
 let a: FastifyInstance;
@@ -36,11 +35,6 @@ afterAll(async () => {
 
 const active = async (app: FastifyInstance, org: Awaited<ReturnType<typeof newOrganization>>, token: string) =>
   (await introspect(app, org, token)).json().active as boolean;
-
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
 
 describe("revocations across instances", () => {
   it(`applies a revocation at once where it was made and measures its way to the other instance (${REVOCATIONS} tokens)`, async () => {
@@ -64,16 +58,8 @@ describe("revocations across instances", () => {
     // Every answer above came from memory: the sets stayed live throughout.
     expect(a.revocations.live && b.revocations.live).toBe(true);
 
-    const sorted = [...samples].sort((x, y) => x - y);
-    const round = (n: number) => Math.round(n * 100) / 100;
-    const summary = {
-      revocations: REVOCATIONS,
-      p50: round(percentile(sorted, 50)),
-      p99: round(percentile(sorted, 99)),
-      max: round(sorted.at(-1) ?? Number.NaN),
-    };
-    await mkdir(RESULTS, { recursive: true });
-    await writeFile(`${RESULTS}revocation-propagation.json`, `${JSON.stringify(summary, null, 2)}\n`);
+    const summary = { revocations: REVOCATIONS, ...latencySummary(samples) };
+    await recordResult("revocation-propagation", summary);
     process.stdout.write(
       `revocation propagation (ms, response → other instance refusing): ${JSON.stringify(summary)}\n`,
     );

@@ -1,12 +1,12 @@
 // How long a rotation takes to reach every api-auth instance: from the commit to the moment both refuse
 // the old secret. Written to test-results/rotation-propagation.json for the benchmark report. Only a
 // generous bound is asserted: test machines are noisy.
-import { mkdir, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import {
   buildSyncWorld,
   type Client,
+  latencySummary,
   organizationAdmin,
+  recordResult,
   requestToken,
   rotate,
   rotationApplied,
@@ -19,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROTATIONS = 20;
 /** Far above what propagation takes while NATS is up; only a broken sync should reach it. */
 const BOUND_MS = 5_000;
-const RESULTS = fileURLToPath(new URL("../../../test-results/", import.meta.url));
 
 let world: SyncWorld;
 beforeAll(async () => {
@@ -37,23 +36,6 @@ async function untilRefused(app: FastifyInstance, old: Client, deadline: number)
     if (res.statusCode !== 200) throw new Error(`unexpected answer ${res.statusCode}: ${res.body}`);
     if (performance.now() > deadline) throw new Error(`the old secret was still accepted after ${BOUND_MS} ms`);
   }
-}
-
-/** Nearest-rank percentile. */
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
-
-function summary(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    p50: round(percentile(sorted, 50)),
-    p99: round(percentile(sorted, 99)),
-    min: round(sorted[0] ?? Number.NaN),
-    max: round(sorted.at(-1) ?? Number.NaN),
-  };
 }
 
 describe("rotation propagation", () => {
@@ -106,16 +88,15 @@ describe("rotation propagation", () => {
         "the outbox row's createdAt (inside the transaction, so it can be slightly long). responseToEventAppliedOnAll " +
         "is when the last instance's consumer handled the event, from the response (negative: before the response " +
         "was received). One dashboard-auth and two api-auth apps in one process, private nats-server, local Postgres.",
-      commitToAllRefusing_fromResponse: summary(fromResponse),
-      commitToAllRefusing_fromOutboxRow: summary(fromOutboxRow),
-      responseToEventAppliedOnAll: summary(untilApplied),
+      commitToAllRefusing_fromResponse: latencySummary(fromResponse),
+      commitToAllRefusing_fromOutboxRow: latencySummary(fromOutboxRow),
+      responseToEventAppliedOnAll: latencySummary(untilApplied),
       samples: {
         fromResponse: fromResponse.map((n) => Math.round(n * 100) / 100),
         fromOutboxRow: fromOutboxRow.map((n) => Math.round(n * 100) / 100),
       },
     };
-    await mkdir(RESULTS, { recursive: true });
-    await writeFile(`${RESULTS}rotation-propagation.json`, `${JSON.stringify(result, null, 2)}\n`);
+    await recordResult("rotation-propagation", result);
     process.stdout.write(
       `rotation propagation over ${ROTATIONS} rotations, 2 instances (ms): ` +
         `from response p50 ${result.commitToAllRefusing_fromResponse.p50} p99 ${result.commitToAllRefusing_fromResponse.p99}; ` +

@@ -3,17 +3,17 @@
 // at once, the others as soon as the event arrives; while an instance cannot trust its view (NATS down) it
 // reads the database. The logout propagation is written to test-results/session-propagation.json for the
 // benchmark report; only a generous bound is asserted.
-import { mkdir, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@ipaas/db/testing";
 import {
   as,
   buildDashboard,
   grant,
+  latencySummary,
   loginAs,
   memberOf,
   NatsServerProcess,
   organizationAdmin,
+  recordResult,
   waitFor,
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const LOGOUTS = 20;
 /** Far above what propagation takes while NATS is up; only a broken view should reach it. */
 const BOUND_MS = 5_000;
-const RESULTS = fileURLToPath(new URL("../../../test-results/", import.meta.url));
 
 let nats: NatsServerProcess;
 let database: TestDatabase;
@@ -62,11 +61,6 @@ async function untilRefused(app: FastifyInstance, token: string, since: number):
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
-
 describe("sessions across instances", () => {
   it(`applies a logout at once where it was made and measures its way to the other instance (${LOGOUTS} logouts)`, async () => {
     let admin = await organizationAdmin(a);
@@ -87,16 +81,8 @@ describe("sessions across instances", () => {
     }
     expect(live()).toBe(true);
 
-    const sorted = [...samples].sort((x, y) => x - y);
-    const round = (n: number) => Math.round(n * 100) / 100;
-    const summary = {
-      logouts: LOGOUTS,
-      p50: round(percentile(sorted, 50)),
-      p99: round(percentile(sorted, 99)),
-      max: round(sorted.at(-1) ?? Number.NaN),
-    };
-    await mkdir(RESULTS, { recursive: true });
-    await writeFile(`${RESULTS}session-propagation.json`, `${JSON.stringify(summary, null, 2)}\n`);
+    const summary = { logouts: LOGOUTS, ...latencySummary(samples) };
+    await recordResult("session-propagation", summary);
     process.stdout.write(`session propagation (ms, logout → other instance refusing): ${JSON.stringify(summary)}\n`);
   });
 
