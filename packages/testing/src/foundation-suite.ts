@@ -163,7 +163,10 @@ export function foundationSuite<C extends Config>(options: FoundationSuiteOption
         const kinds = { EdDSA: "OKP:Ed25519", ES256: "EC:P-256", RS256: "RSA:" } as Record<string, string>;
         expect(jwks.keys.map((k) => k.alg)).toContain("EdDSA");
         for (const key of jwks.keys) expect(`${key.kty}:${key.crv ?? ""}`, key.alg).toBe(kinds[key.alg]);
-        const { token } = app.tokens.sign({}, { typ: "at+jwt", audience: "test", subject: "sub_1", ttlSeconds: 60 });
+        const { token } = await app.tokens.sign(
+          {},
+          { typ: "at+jwt", audience: "test", subject: "sub_1", ttlSeconds: 60 },
+        );
         const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), {
           issuer,
           audience: "test",

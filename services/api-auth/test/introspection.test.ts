@@ -27,19 +27,21 @@ describe("POST /v1/auth/introspect", () => {
   }
 
   /** A token with exactly the claims api-auth would give this client, signed by `tokens`. */
-  function mint(
+  async function mint(
     tokens: TokenService,
     org: { id: string; clientKey: string },
     options: { typ?: string; audience?: string; ttlSeconds?: number } = {},
   ) {
-    return tokens.sign(
-      { client_id: org.clientKey, scope: "read_bills" },
-      {
-        typ: options.typ ?? "at+jwt",
-        audience: options.audience ?? AUDIENCE,
-        subject: org.id,
-        ttlSeconds: options.ttlSeconds ?? 300,
-      },
+    return (
+      await tokens.sign(
+        { client_id: org.clientKey, scope: "read_bills" },
+        {
+          typ: options.typ ?? "at+jwt",
+          audience: options.audience ?? AUDIENCE,
+          subject: org.id,
+          ttlSeconds: options.ttlSeconds ?? 300,
+        },
+      )
     ).token;
   }
 
@@ -82,7 +84,7 @@ describe("POST /v1/auth/introspect", () => {
 
     it("treats a correctly minted token of the caller as active (so the refusals below mean something)", async () => {
       const org = await newOrganization(app);
-      const res = await introspect(app, org, mint(app.tokens, org));
+      const res = await introspect(app, org, await mint(app.tokens, org));
       expect(res.json().active).toBe(true);
     });
 
@@ -186,7 +188,7 @@ describe("POST /v1/auth/introspect", () => {
 
     it("says inactive for an expired token", async () => {
       const org = await newOrganization(app);
-      await expectInactive(org, mint(app.tokens, org, { ttlSeconds: -60 }));
+      await expectInactive(org, await mint(app.tokens, org, { ttlSeconds: -60 }));
     });
 
     it("says inactive for a token whose payload was altered", async () => {
@@ -205,16 +207,16 @@ describe("POST /v1/auth/introspect", () => {
 
     it("says inactive for a dashboard token or an end-user token signed by this service's own keys", async () => {
       const org = await newOrganization(app);
-      await expectInactive(org, mint(app.tokens, org, { typ: "JWT", audience: DASHBOARD_ISSUER }));
-      await expectInactive(org, mint(app.tokens, org, { typ: "JWT", audience: AUDIENCE }));
-      await expectInactive(org, mint(app.tokens, org, { typ: "at+jwt", audience: "ipaas-end-users" }));
-      await expectInactive(org, mint(app.tokens, org, { typ: "user+jwt", audience: "ipaas-end-users" }));
+      await expectInactive(org, await mint(app.tokens, org, { typ: "JWT", audience: DASHBOARD_ISSUER }));
+      await expectInactive(org, await mint(app.tokens, org, { typ: "JWT", audience: AUDIENCE }));
+      await expectInactive(org, await mint(app.tokens, org, { typ: "at+jwt", audience: "ipaas-end-users" }));
+      await expectInactive(org, await mint(app.tokens, org, { typ: "user+jwt", audience: "ipaas-end-users" }));
     });
 
     it("says inactive for a token from another issuer, even with this service's keys", async () => {
       const org = await newOrganization(app);
       const dashboard = new TokenService(app.signingKeys, DASHBOARD_ISSUER);
-      await expectInactive(org, mint(dashboard, org));
+      await expectInactive(org, await mint(dashboard, org));
     });
 
     it("says inactive for a token signed with keys this service does not publish", async () => {
@@ -226,7 +228,7 @@ describe("POST /v1/auth/introspect", () => {
       });
       await foreignKeys.init();
       // Same issuer name and claims: only the key differs.
-      await expectInactive(org, mint(new TokenService(foreignKeys, app.tokens.issuer), org));
+      await expectInactive(org, await mint(new TokenService(foreignKeys, app.tokens.issuer), org));
     });
 
     it("says inactive once the organization is suspended", async () => {

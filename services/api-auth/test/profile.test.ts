@@ -201,9 +201,11 @@ describe("the end-user profile API", () => {
       // A token issued eleven minutes ago (signed with the service's key, its clock set back) may read the
       // profile but not change the contact.
       const earlier = new TokenService(world.app.signingKeys, world.app.tokens.issuer, () => Date.now() - 11 * 60_000);
-      const stale = earlier.sign(
-        { org: org.org.id },
-        { typ: "at+jwt", audience: "ipaas-user-api", subject: user.userId, ttlSeconds: 3600 },
+      const stale = (
+        await earlier.sign(
+          { org: org.org.id },
+          { typ: "at+jwt", audience: "ipaas-user-api", subject: user.userId, ttlSeconds: 3600 },
+        )
       ).token;
       expect((await me(stale)).statusCode).toBe(200);
       const refused = await post(stale, "/v1/users/me/contact", { channel: "email", destination: newEmail() });

@@ -18,7 +18,7 @@ describe("token kinds and failures", () => {
       maxTokenTtlSeconds: 3600,
     });
     await partnerKeys.init();
-    const partner = new TokenService(partnerKeys, "http://localhost:7006").sign(
+    const partner = await new TokenService(partnerKeys, "http://localhost:7006").sign(
       { client_id: "ck", scope: "read_bills" },
       { typ: "at+jwt", audience: "ipaas-partner-api", subject: "org_x", ttlSeconds: 60 },
     );
@@ -28,7 +28,7 @@ describe("token kinds and failures", () => {
     const user = await enrolledUser(app);
     const { token } = await loginAs(app, user);
     const sid = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()).sid;
-    const wrongAudience = app.tokens.sign(
+    const wrongAudience = await app.tokens.sign(
       { sid },
       { typ: "at+jwt", audience: "ipaas-partner-api", subject: "x", ttlSeconds: 60 },
     );

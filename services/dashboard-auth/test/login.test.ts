@@ -232,7 +232,7 @@ describe("login with mandatory two-factor", () => {
     const claims = decodeJwt(token);
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, head: true, internal: true })).toString("base64url")}.${s}`;
     const anHourAgo = new TokenService(app.signingKeys, app.tokens.issuer, () => Date.now() - 3_600_000);
-    const expired = anHourAgo.sign(
+    const expired = await anHourAgo.sign(
       { sid: claims.sid },
       { typ: "at+jwt", audience: "ipaas-dashboard", subject: user.userId, ttlSeconds: 900 },
     );

@@ -1,4 +1,6 @@
-import { createDecoder, createSigner, createVerifier } from "fast-jwt";
+import { createPrivateKey, sign as cryptoSign, type SignKeyObjectInput } from "node:crypto";
+import { promisify } from "node:util";
+import { createDecoder, createVerifier } from "fast-jwt";
 import { newId } from "../ids";
 import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKeyStore } from "./signing-keys";
 
@@ -71,7 +73,19 @@ const RESERVED = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]);
  */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 
-type Signer = (payload: Record<string, unknown>) => string;
+/** One key and token kind's signing material: the encoded header, and the key as `crypto.sign` takes it. */
+interface Signer {
+  encodedHeader: string;
+  /** The digest (RS256, ES256), or null for EdDSA, which hashes by itself. */
+  digest: "sha256" | null;
+  key: SignKeyObjectInput;
+}
+/** `crypto.sign` with a callback runs on libuv's thread pool, off the event loop. */
+const signOnThreadPool = promisify(cryptoSign) as (
+  digest: string | null,
+  data: Buffer,
+  key: SignKeyObjectInput,
+) => Promise<Buffer>;
 type Verifier = (token: string) => { header: Record<string, unknown>; payload: Claims };
 /** A token split and parsed, nothing verified yet. */
 export interface DecodedToken {
@@ -104,17 +118,23 @@ export class TokenService {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  sign(claims: Record<string, unknown>, options: SignOptions): IssuedToken {
+  /**
+   * Signs a token (a compact JWS). The signature is computed on libuv's thread pool: it is the largest
+   * piece of work in issuing a token, and off the event loop it runs beside the next request's parsing.
+   */
+  async sign(claims: Record<string, unknown>, options: SignOptions): Promise<IssuedToken> {
     const key = this.keys.signingKey(options.alg);
     const signerId = `${key.kid}:${options.typ}`;
     let signer = this.#signers.get(signerId);
     if (!signer) {
-      signer = createSigner({
-        key: key.privateKeyPem,
-        algorithm: key.alg,
-        kid: key.kid,
-        header: { alg: key.alg, typ: options.typ },
-      }) as Signer;
+      const privateKey = createPrivateKey(key.privateKeyPem);
+      const header = { alg: key.alg, typ: options.typ, kid: key.kid };
+      signer = {
+        encodedHeader: Buffer.from(JSON.stringify(header)).toString("base64url"),
+        digest: key.alg === "EdDSA" ? null : "sha256",
+        // JWS wants ECDSA signatures as r‖s (RFC 7518 §3.4), not DER.
+        key: key.alg === "ES256" ? { key: privateKey, dsaEncoding: "ieee-p1363" } : { key: privateKey },
+      };
       this.#signers.set(signerId, signer);
     }
     for (const name of Object.keys(claims)) {
@@ -127,15 +147,10 @@ export class TokenService {
     const iat = Math.floor(this.clock() / 1000);
     const exp = iat + options.ttlSeconds;
     const jti = newId("jti");
-    const token = signer({
-      ...claims,
-      iss: this.issuer,
-      sub: options.subject,
-      aud: options.audience,
-      iat,
-      exp,
-      jti,
-    });
+    const payload = { ...claims, iss: this.issuer, sub: options.subject, aud: options.audience, iat, exp, jti };
+    const signingInput = `${signer.encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+    const signature = await signOnThreadPool(signer.digest, Buffer.from(signingInput), signer.key);
+    const token = `${signingInput}.${signature.toString("base64url")}`;
     return { token, jti, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
   }
 

@@ -80,7 +80,7 @@ export class AccessTokens {
     // A token asked for just after a cut-off is signed once that second is over, not born inactive.
     await waitPastCutoff(client.tokensNotBefore, this.#now);
     const scope = scopes.join(" ");
-    const issued = this.deps.tokens.sign(
+    const issued = await this.deps.tokens.sign(
       { client_id: client.clientKey, scope },
       {
         typ: ACCESS_TOKEN_TYPE,

@@ -194,7 +194,7 @@ export class OneTimeCodes {
     const signedIn = outcome.kind === "raced" ? await this.#finishRacedSignIn(caller, outcome) : outcome;
     // A wrong try is counted (committed) before it is answered.
     if (signedIn.kind !== "signed-in") throw INVALID_CODE();
-    const issued = this.tokens.sign(
+    const issued = await this.tokens.sign(
       { org: caller.organizationId, ...(device ? { cnf: { jkt: device.thumbprint } } : {}) },
       {
         typ: USER_TOKEN.typ,

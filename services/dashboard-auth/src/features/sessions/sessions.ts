@@ -220,7 +220,7 @@ export class Sessions {
   ): Promise<IssuedSession> {
     await waitPastCutoff(notBefore);
     const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
-    const { token, issuedAt } = this.tokens.sign(
+    const { token, issuedAt } = await this.tokens.sign(
       { ...claims, sid: sessionId },
       { typ: ACCESS_TOKEN.typ, audience: ACCESS_TOKEN.audience, subject: claims.userId, ttlSeconds: ttl },
     );

@@ -81,7 +81,7 @@ export class Login {
 
     const enrolment = await this.twoFactor.enrolment(user.id);
     if (!enrolment?.confirmedAt) {
-      const { token } = this.tokens.sign(
+      const { token } = await this.tokens.sign(
         { tid: user.tenantId },
         {
           typ: SETUP_TOKEN.typ,
