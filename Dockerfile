@@ -1,17 +1,20 @@
 # syntax=docker/dockerfile:1
 #
-# One image for both services and the migrator. The internal packages export TypeScript source and the
-# services run it with tsx, so there is no compile step: the build stage installs the workspace (compiling
-# native addons such as argon2 and generating the Prisma client) and the runtime stage copies it without
-# the compilers.
+# One image for both services and the migrator. The build stage installs the workspace (compiling native
+# addons such as argon2 and generating the Prisma client) and runs `pnpm build`, which bundles each service
+# into plain JavaScript, services/<service>/dist/server.mjs (scripts/build.mjs: the internal packages are
+# inside, the third-party ones are loaded from node_modules). The runtime stage copies the result without
+# the compilers, and the services run without a TypeScript loader.
 #
 # The image has no default service; choose one with the container's command (see docker-compose.yml):
-#   dashboard-auth:  working dir /app/services/dashboard-auth, command: node --import tsx src/server.ts
-#   api-auth:        working dir /app/services/api-auth,       command: node --import tsx src/server.ts
+#   dashboard-auth:  working dir /app/services/dashboard-auth, command: node <flags> dist/server.mjs
+#   api-auth:        working dir /app/services/api-auth,       command: node <flags> dist/server.mjs
 #   migrations:      command: pnpm db:migrate
-# `node --import tsx src/server.ts` is what `pnpm --filter <service> start` (`tsx src/server.ts`) runs, minus
-# the pnpm and `sh -c` processes in between. Under pnpm, SIGTERM stops the shell and pnpm at once and never
-# reaches the server, which is then killed with its in-flight requests instead of draining them.
+# with <flags> = --no-wasm-tier-up --no-wasm-dynamic-tiering --max-semi-space-size=8, which hold memory
+# down (docs/benchmarks.md, "Memory and the production bundle"). That is each service's `start` script
+# (`pnpm --filter <service> start`), minus the pnpm and `sh -c` processes in between. Under pnpm, SIGTERM
+# stops the shell and pnpm at once and never reaches the server, which is then killed with its in-flight
+# requests instead of draining them.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -51,13 +54,16 @@ COPY packages/testing/package.json packages/testing/
 COPY services/dashboard-auth/package.json services/dashboard-auth/
 COPY services/api-auth/package.json services/api-auth/
 COPY prisma/ prisma/
-# Development dependencies stay: `pnpm db:migrate` runs through the workspace root's tsx.
+# Development dependencies stay: the bundler (esbuild) is one, and `pnpm db:migrate` and the admin command
+# still run TypeScript through tsx.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --store-dir /pnpm/store
 
-# The source. .dockerignore keeps out every node_modules and packages/db/src/generated, so neither the
+# The source. .dockerignore keeps out every node_modules, dist and packages/db/src/generated, so neither the
 # installed dependencies nor the generated Prisma client above is overwritten by the host's.
 COPY . .
+# services/<service>/dist: the bundle, its source map, and links to the packages it loads at run time.
+RUN pnpm build
 
 # ────────────────────────────── runtime ─────────────────────────────
 FROM base AS runtime
