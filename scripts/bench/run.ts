@@ -4,10 +4,12 @@
 //
 //   node --import tsx scripts/bench/run.ts [--duration=5] [--warmup=2] [--wait-quiet=60]
 //                                          [--only=token,introspect,introspect-mix,otp-send,otp-verify,verify-token,login,login-timing,storm]
-//                                          [--profile]
+//                                          [--profile] [--bundle] [--service-env="NAME=value …"]
+//                                          [--service-node-args="--flag …"]
 //
 // It creates its own database, starts api-auth, dashboard-auth and the baseline server as child processes
-// on free ports against it and the local NATS, drives them with autocannon from this process, prints a
+// on free ports against it and the local NATS (and, for the token scenario, oidc-provider as the Node peer
+// of the token endpoint), drives them with autocannon from this process, prints a
 // table and writes test-results/bench.json. Missing a target is reported, not a failure: the exit code is
 // 0 unless the run itself could not be carried out.
 import { execFileSync } from "node:child_process";
@@ -20,7 +22,7 @@ import type autocannon from "autocannon";
 import { createDb, type Db } from "../../packages/db/src/client";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing";
 import { createOrganization } from "../../packages/testing/src/factories";
-import { createSigner } from "./deps";
+import { createDecoder, createSigner } from "./deps";
 import { drive, formPost, jsonPost, type LoadSpec } from "./lib/load";
 import {
   type Child,
@@ -94,7 +96,26 @@ const CONNECTIONS = 50;
 /** Token requests per second sent to api-auth while dashboard-auth is saturated with logins. */
 const STORM_TOKEN_RATE = 500;
 const STORM_TOKEN_CONNECTIONS = 10;
+/** Measured windows per side against the Node peer, alternating A/B/A/B. */
+const PEER_ROUNDS = 2;
 const PROFILE = flag("profile") === "true";
+/** dashboard-auth from its production bundle (services/dashboard-auth/dist/server.mjs, made by `pnpm build`). */
+const BUNDLE = flag("bundle") === "true";
+/**
+ * Extra environment and node flags for the two services only (the baselines keep the defaults), e.g. the
+ * allocator settings compared in docs/benchmarks.md: `--service-env="MALLOC_ARENA_MAX=2"`.
+ */
+const SERVICE_ENV: Record<string, string> = Object.fromEntries(
+  (flag("service-env") ?? "")
+    .split(" ")
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf("=");
+      if (at < 1) throw new Error(`--service-env takes NAME=value pairs, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
+const SERVICE_NODE_ARGS = (flag("service-node-args") ?? "").split(" ").filter(Boolean);
 const ONLY = new Set<ScenarioId>(
   (flag("only")?.split(",") ?? [...SCENARIOS]).map((s) => {
     if (!(SCENARIOS as readonly string[]).includes(s))
@@ -188,6 +209,11 @@ async function main(): Promise<void> {
       stormTokenRate: STORM_TOKEN_RATE,
       logLevel: "warn",
       profiled: PROFILE,
+      dashboardFromBundle: BUNDLE,
+      serviceEnv: Object.entries(SERVICE_ENV)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(" "),
+      serviceNodeArgs: SERVICE_NODE_ARGS.join(" "),
     },
     checks: [],
     scenarios: [],
@@ -230,10 +256,16 @@ async function main(): Promise<void> {
   }
 
   // -- servers
-  const [apiPort, dashboardPort, baselinePort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [apiPort, dashboardPort, baselinePort, peerPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
   const audience = "ipaas-partner-api";
   const serviceEnv: Record<string, string> = {
     ENV_FILE: "none",
@@ -254,6 +286,7 @@ async function main(): Promise<void> {
     API_AUTH_ISSUER: apiUrl,
     DASHBOARD_AUTH_ISSUER: dashboardUrl,
     API_TOKEN_AUDIENCE: audience,
+    ...SERVICE_ENV,
   };
   if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
   const nodeArgs = (name: string) => {
@@ -262,20 +295,23 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     return ["--cpu-prof", `--cpu-prof-dir=${dir}`];
   };
+  const serviceNodeArgs = (name: string) => [...SERVICE_NODE_ARGS, ...nodeArgs(name)];
 
   const baselineKeys = generateKeyPairSync("ed25519");
   const baselinePrivatePem = baselineKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  progress("starting api-auth, dashboard-auth and the baseline server");
+  progress(`starting api-auth, dashboard-auth${ONLY.has("token") ? ", oidc-provider" : ""} and the baseline server`);
   const api = startNode("api-auth", "scripts/bench/api-auth-server.ts", serviceEnv, {
     cwd: ROOT,
-    nodeArgs: nodeArgs("api-auth"),
+    nodeArgs: serviceNodeArgs("api-auth"),
   });
   children.push(api);
   const dashboard = NEEDS_DASHBOARD
-    ? startNode("dashboard-auth", "services/dashboard-auth/src/server.ts", serviceEnv, {
-        cwd: ROOT,
-        nodeArgs: nodeArgs("dashboard-auth"),
-      })
+    ? startNode(
+        "dashboard-auth",
+        BUNDLE ? "services/dashboard-auth/dist/server.mjs" : "services/dashboard-auth/src/server.ts",
+        serviceEnv,
+        { cwd: ROOT, nodeArgs: serviceNodeArgs("dashboard-auth") },
+      )
     : null;
   if (dashboard) children.push(dashboard);
   const baseline = startNode(
@@ -293,15 +329,33 @@ async function main(): Promise<void> {
     { cwd: ROOT },
   );
   children.push(baseline);
+  // The Node peer of the token endpoint, with the organization's very credentials and scopes, so both are
+  // sent the same Authorization header.
+  const peer = ONLY.has("token")
+    ? startNode(
+        "oidc-provider",
+        "scripts/bench/oidc-provider-server.ts",
+        {
+          BENCH_PORT: String(peerPort),
+          BENCH_CLIENT_ID: organization.clientKey,
+          BENCH_CLIENT_SECRET: organization.clientSecret,
+          BENCH_AUDIENCE: audience,
+          BENCH_SCOPE: organization.scopes.join(" "),
+        },
+        { cwd: ROOT, nodeArgs: nodeArgs("oidc-provider") },
+      )
+    : null;
+  if (peer) children.push(peer);
   await Promise.all([
     waitReady(api, `${apiUrl}/health/ready`),
     dashboard ? waitReady(dashboard, `${dashboardUrl}/health/ready`) : Promise.resolve(),
     waitReady(baseline, `${baselineUrl}/health`),
+    peer ? waitReady(peer, `${peerUrl}/.well-known/openid-configuration`) : Promise.resolve(),
   ]);
   // Let start-up garbage settle before reading idle memory.
   await new Promise((r) => setTimeout(r, 2_000));
   const idleRss = new Map<number, number | null>(
-    [api, dashboard].flatMap((c) => (c ? [[c.pid, memoryOf(c.pid)?.rssMb ?? null] as const] : [])),
+    [api, dashboard, peer].flatMap((c) => (c ? [[c.pid, memoryOf(c.pid)?.rssMb ?? null] as const] : [])),
   );
 
   // -- tokens for introspection, each checked once before any load
@@ -346,6 +400,38 @@ async function main(): Promise<void> {
   check("the baseline verifies its valid token", await verifyAnswer(baselineValid));
   check("the baseline refuses its expired token", !(await verifyAnswer(baselineExpired)));
   check("the baseline refuses its wrongly signed token", !(await verifyAnswer(baselineBadSignature)));
+
+  // oidc-provider grants no scope unless asked (api-auth grants all of the organization's): the peer is
+  // asked for them by name, so that both tokens say the same.
+  const peerTokenBody = new URLSearchParams({
+    grant_type: "client_credentials",
+    scope: organization.scopes.join(" "),
+  }).toString();
+  if (peer) {
+    const decode = createDecoder({ complete: true }) as unknown as (token: string) => {
+      header: Record<string, unknown>;
+      payload: Record<string, unknown>;
+    };
+    const answer = await fetch(`${peerUrl}/token`, {
+      method: "POST",
+      headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+      body: peerTokenBody,
+    });
+    const issued = (await answer.json()) as { access_token?: string };
+    const theirs = answer.status === 200 && issued.access_token ? decode(issued.access_token) : null;
+    const ours = decode(validToken).payload;
+    const scopes = (claims: Record<string, unknown>) => String(claims.scope).split(" ").sort().join(" ");
+    check(
+      "the peer issues an EdDSA at+jwt with api-auth's scopes, audience and lifetime",
+      theirs !== null &&
+        theirs.header.typ === "at+jwt" &&
+        theirs.header.alg === "EdDSA" &&
+        scopes(theirs.payload) === scopes(ours) &&
+        theirs.payload.aud === ours.aud &&
+        Number(theirs.payload.exp) - Number(theirs.payload.iat) === Number(ours.exp) - Number(ours.iat),
+      theirs === null ? `${answer.status}` : JSON.stringify({ header: theirs.header, scope: theirs.payload.scope }),
+    );
+  }
 
   // -- load
   const sampler = new RssSampler();
@@ -504,6 +590,60 @@ async function main(): Promise<void> {
       notes: [...notes, ...interference(id, [b, s])],
     });
   };
+  /**
+   * The service against a peer product doing the same job: A/B/A/B windows, so that drift over the run falls
+   * on both sides alike, each side reported pooled over its windows. The ratio is service ÷ peer.
+   */
+  const alternate = async (
+    id: string,
+    title: string,
+    peerSide: Side,
+    service: Side,
+    minRatio: number,
+    notes: string[] = [],
+  ): Promise<void> => {
+    progress(
+      `${id}: warming up, then ${PEER_ROUNDS} rounds of ${MEASURE_SECONDS} s on the service and ${MEASURE_SECONDS} s on the peer`,
+    );
+    const windows = await attempts(id, async () => {
+      await warmUp(service);
+      await warmUp(peerSide);
+      const measured: Measured[] = [];
+      for (let round = 1; round <= PEER_ROUNDS; round++) {
+        for (const side of [service, peerSide]) {
+          measured.push({ ...first(await measure(id, [{ side }])), label: `${side.label}, round ${round}` });
+        }
+      }
+      return measured;
+    });
+    const ours = windows.filter((_, i) => i % 2 === 0);
+    const theirs = windows.filter((_, i) => i % 2 === 1);
+    const s = { ...pooled(ours), label: service.label };
+    const p = { ...pooled(theirs), label: peerSide.label };
+    const ratio = p.okPerSecond > 0 ? s.okPerSecond / p.okPerSecond : null;
+    const perRound = ours.map((m, i) => {
+      const peerRate = theirs[i]?.okPerSecond ?? 0;
+      return `${m.okPerSecond.toFixed(0)} ÷ ${peerRate.toFixed(0)} = ${peerRate > 0 ? (m.okPerSecond / peerRate).toFixed(2) : "-"}×`;
+    });
+    // Every window is kept in bench.json beside the pooled figures.
+    const record: BenchReport["scenarios"][number] & { windows: Measured[] } = {
+      id,
+      title,
+      baseline: p,
+      service: s,
+      ratio,
+      target: `>= ${minRatio * 100}% of the peer (${minRatio}×)`,
+      met: ratio !== null && ratio >= minRatio && windows.every((m) => m.non2xx === 0 && m.errors === 0),
+      suspect: isSuspect(windows),
+      notes: [
+        `${s.label} ÷ ${p.label}: ${ratio === null ? "-" : ratio.toFixed(2)}× (2xx/s pooled over ${PEER_ROUNDS} windows each; by round ${perRound.join(", ")})`,
+        ...notes,
+        ...interference(id, windows),
+      ],
+      windows,
+    };
+    report.scenarios.push(record);
+  };
 
   const tokenRequest = formPost("/v1/auth/token", "grant_type=client_credentials", { authorization });
   const signRequest = jsonPost("/sign", { client_id: organization.clientKey, sub: organization.id });
@@ -531,6 +671,21 @@ async function main(): Promise<void> {
       apiSide("POST /v1/auth/token", [tokenRequest]),
       0.6,
     );
+    if (peer) {
+      await alternate(
+        "token-peer",
+        "1b. client_credentials token beside the Node peer, oidc-provider 9 (same client, Basic, form body)",
+        {
+          label: "oidc-provider POST /token",
+          child: peer,
+          url: peerUrl,
+          requests: [formPost("/token", peerTokenBody, { authorization })],
+        },
+        apiSide("POST /v1/auth/token", [tokenRequest]),
+        1.5,
+        ["the peer is asked by name for the scopes api-auth grants by default: same scopes, audience and lifetime"],
+      );
+    }
   }
   if (ONLY.has("introspect")) {
     await compare(
@@ -772,6 +927,17 @@ async function main(): Promise<void> {
       };
     }),
   );
+  if (peer) {
+    // For comparison only: the memory targets are ours, and the peer has no metrics endpoint.
+    report.memory.push({
+      service: peer.name,
+      idleRssMb: idleRss.get(peer.pid) ?? null,
+      peakRssMb: peakBy.get(peer.pid) ?? null,
+      hwmMb: memoryOf(peer.pid)?.hwmMb ?? null,
+      met: null,
+      atEnd: null,
+    });
+  }
   progress("stopping the servers");
   await Promise.all(children.map((c) => c.stop()));
 
@@ -833,6 +999,62 @@ async function heapAtEnd(url: string): Promise<MemoryRecord["atEnd"]> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Several windows of one side as one: counts and CPU over the whole time, latency percentiles averaged (the
+ * windows are equally long), and the worst peak RSS, maximum latency and neighbour activity.
+ */
+function pooled(windows: Measured[]): Measured {
+  const head = windows[0];
+  if (!head) throw new Error("nothing to pool");
+  const sum = (value: (m: Measured) => number) => windows.reduce((total, m) => total + value(m), 0);
+  const mean = (value: (m: Measured) => number) => sum(value) / windows.length;
+  const worst = (value: (m: Measured) => number | null) => {
+    const known = windows.flatMap((m) => value(m) ?? []);
+    return known.length === 0 ? null : Math.max(...known);
+  };
+  const answers = (m: Measured) => m.ok + m.non2xx;
+  const allAnswers = sum(answers);
+  /** A per-request figure weighted by each window's answers; null when a window lacks it. */
+  const perRequest = (value: (m: Measured) => number | null) =>
+    windows.some((m) => value(m) === null) || allAnswers === 0
+      ? null
+      : sum((m) => (value(m) ?? 0) * answers(m)) / allAnswers;
+  const meanOrNull = (value: (m: Measured) => number | null) =>
+    windows.some((m) => value(m) === null) ? null : mean((m) => value(m) ?? 0);
+  const seconds = sum((m) => m.durationSeconds);
+  const statusCodes: Record<string, number> = {};
+  for (const m of windows) {
+    for (const [code, count] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  return {
+    ...head,
+    durationSeconds: seconds,
+    okPerSecond: sum((m) => m.ok) / seconds,
+    answersPerSecond: sum((m) => m.answersPerSecond * m.durationSeconds) / seconds,
+    ok: sum((m) => m.ok),
+    non2xx: sum((m) => m.non2xx),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    statusCodes,
+    latencyMs: {
+      p50: mean((m) => m.latencyMs.p50),
+      p90: mean((m) => m.latencyMs.p90),
+      p99: mean((m) => m.latencyMs.p99),
+      max: Math.max(...windows.map((m) => m.latencyMs.max)),
+      mean: mean((m) => m.latencyMs.mean),
+    },
+    peakRssMb: worst((m) => m.peakRssMb),
+    serverCpuMsPerRequest: perRequest((m) => m.serverCpuMsPerRequest),
+    serverCores: meanOrNull((m) => m.serverCores),
+    mainThreadCpuMsPerRequest: perRequest((m) => m.mainThreadCpuMsPerRequest),
+    mainThreadCores: meanOrNull((m) => m.mainThreadCores),
+    postgresCpuMsPerRequest: perRequest((m) => m.postgresCpuMsPerRequest),
+    postgresCores: mean((m) => m.postgresCores),
+    loadGeneratorCores: mean((m) => m.loadGeneratorCores),
+    otherCores: Math.max(...windows.map((m) => m.otherCores)),
+  };
 }
 
 function jsonInit(body: unknown): RequestInit {

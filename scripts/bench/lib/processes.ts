@@ -16,14 +16,18 @@ export interface Child {
 
 const TAIL_LINES = 40;
 
-/** Starts `node --import tsx <script>` with exactly `env` (plus PATH and HOME), from the repository root. */
+/**
+ * Starts `node --import tsx <script>` with exactly `env` (plus PATH and HOME), from the repository root; a
+ * `.mjs` script (a service's bundle) is plain JavaScript and runs without tsx, as in production.
+ */
 export function startNode(
   name: string,
   script: string,
   env: Record<string, string>,
   options: { cwd: string; nodeArgs?: string[] },
 ): Child {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script], {
+  const loader = script.endsWith(".mjs") ? [] : ["--import", "tsx"];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, script], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
