@@ -173,6 +173,61 @@ describe("login with mandatory two-factor", () => {
     expect(results.filter((r) => r.statusCode === 401)).toHaveLength(19);
   });
 
+  it("starts no session for an account changed while its password was being checked, and keeps the code usable", async () => {
+    const user = await enrolledUser(app);
+    const code = totp(user.secret, Date.now() + 30_000);
+    const sessionsBefore = await app.db.session.count({ where: { userId: user.userId } });
+    const verify = app.passwords.verify;
+    const during = async (change: () => Promise<unknown>, secondFactor = code) => {
+      // An administrator's change lands between the login's read of the account and its session.
+      app.passwords.verify = async (...args) => {
+        const ok = await verify.apply(app.passwords, args);
+        await change();
+        return ok;
+      };
+      try {
+        return await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code: secondFactor });
+      } finally {
+        app.passwords.verify = verify;
+      }
+    };
+
+    // New claims (a role or permission change moves tokensNotBefore): the session would carry stale ones.
+    const moved = await during(() =>
+      app.db.user.update({ where: { id: user.userId }, data: { tokensNotBefore: new Date() } }),
+    );
+    expect(moved.statusCode).toBe(409);
+    expect(moved.json().code).toBe("CONFLICT");
+    // A new password: the one just checked is no longer the account's.
+    const newPassword = await during(
+      () => app.db.$executeRaw`UPDATE users SET "passwordHash" = "passwordHash" || 'x' WHERE id = ${user.userId}`,
+    );
+    expect(newPassword.statusCode).toBe(409);
+    await app.db.$executeRaw`UPDATE users SET "passwordHash" = left("passwordHash", -1) WHERE id = ${user.userId}`;
+    expect(await app.db.session.count({ where: { userId: user.userId } })).toBe(sessionsBefore);
+
+    // Nothing of the refused attempts was kept: the same code still signs in, once.
+    const after = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD, code });
+    expect(after.statusCode).toBe(200);
+    expect(await app.db.session.count({ where: { userId: user.userId } })).toBe(sessionsBefore + 1);
+
+    // Disabled meanwhile: no session, and the next attempt is told why.
+    const disabled = await during(
+      () => app.db.user.update({ where: { id: user.userId }, data: { status: "DISABLED" } }),
+      user.recoveryCodes[0],
+    );
+    expect(disabled.statusCode).toBe(409);
+    // The recovery code was not used up either.
+    expect(await app.db.recoveryCode.count({ where: { userId: user.userId, usedAt: { not: null } } })).toBe(0);
+    const next = await post(app, "/v1/auth/login", {
+      email: user.email,
+      password: PASSWORD,
+      code: user.recoveryCodes[0],
+    });
+    expect(next.statusCode).toBe(403);
+    expect(await app.db.session.count({ where: { userId: user.userId } })).toBe(sessionsBefore + 1);
+  });
+
   it("tolerates one time step of drift and no more", async () => {
     const user = await enrolledUser(app);
     const tooFar = await post(app, "/v1/auth/login", {

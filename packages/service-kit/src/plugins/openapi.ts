@@ -1,6 +1,6 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifySchema } from "fastify";
 import fp from "fastify-plugin";
 import { ProblemSchema } from "../errors";
 
@@ -9,6 +9,19 @@ export interface OpenApiOptions {
   description: string;
   version: string;
   serverUrl: string;
+}
+
+/**
+ * Every route that answers errors can also answer 503: a route that needs Postgres fails closed while it
+ * cannot be read, and a limited route while its limits cannot be counted. Declared in the document with the
+ * route's own error shape (a problem, or RFC 6749's error on the OAuth routes); the schemas that serialize
+ * answers are left as they are.
+ */
+function withUnavailable(schema: FastifySchema): FastifySchema {
+  const response = schema?.response as Record<string, unknown> | undefined;
+  if (!response || "503" in response) return schema;
+  const error = Object.entries(response).find(([status]) => /^4\d\d$/.test(status))?.[1];
+  return error === undefined ? schema : { ...schema, response: { ...response, 503: error } };
 }
 
 /**
@@ -30,6 +43,7 @@ export const openApiPlugin = fp(
           },
         },
       },
+      transform: ({ schema, url }) => ({ schema: withUnavailable(schema), url }),
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     });
     await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });

@@ -21,7 +21,7 @@ const OAuthErrorBody = Type.Object(
     error: Type.String({
       description:
         "invalid_request, invalid_client, unsupported_grant_type, invalid_scope, " +
-        "too_many_requests or server_error",
+        "too_many_requests, temporarily_unavailable (503) or server_error",
     }),
     error_description: Type.Optional(Type.String()),
   },

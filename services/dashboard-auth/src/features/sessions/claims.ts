@@ -1,4 +1,4 @@
-import type { DbOrTx, Prisma } from "@ipaas/db";
+import type { DbOrTx, Prisma, TenantKind, UserStatus } from "@ipaas/db";
 import { statusLabel } from "../../shared/tenancy";
 import { findClaimsUser, liveModulesBySlug, permissionRowsBySlug, setTokensNotBefore } from "./repository";
 import type { AccessChanges } from "./session-view";
@@ -67,28 +67,58 @@ export async function expireClaims(db: DbOrTx, where: Prisma.UserWhereInput, vie
   await setTokensNotBefore(db, where, new Date());
 }
 
+/** What claims are made of, read by whichever statement suits the caller. */
+export interface ClaimsSource {
+  id: string;
+  email: string;
+  name: string;
+  roleId: string;
+  roleName: string;
+  tenantId: string;
+  tenantKind: TenantKind;
+  bankId: string | null;
+  internal: boolean;
+  head: boolean;
+  status: UserStatus;
+  deletedAt: Date | null;
+  twoFactorEnabled: boolean;
+  permissions: PermissionView[];
+}
+
+/** The seed's user fields, from their source. */
+export function claimsOf(user: ClaimsSource): UserClaims {
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    roleId: user.roleId,
+    role: user.roleName,
+    tenantId: user.tenantId,
+    bankId: user.tenantKind === "BANK" ? user.tenantId : user.bankId,
+    orgId: user.tenantKind === "ORGANIZATION" ? user.tenantId : null,
+    isBankUser: user.tenantKind === "BANK",
+    internal: user.internal,
+    head: user.head,
+    status: statusLabel(user.status),
+    isDeleted: user.deletedAt !== null,
+    isTwoFactorEnabled: user.twoFactorEnabled,
+    permissions: user.permissions,
+  };
+}
+
 /** A user's current claims, and the instant before which their access tokens are refused. */
 export async function claimsFor(db: DbOrTx, userId: string): Promise<{ claims: UserClaims; notBefore: Date | null }> {
   const user = await findClaimsUser(db, userId);
   const { tenant } = user;
   return {
     notBefore: user.tokensNotBefore,
-    claims: {
-      userId: user.id,
-      email: user.email,
-      name: user.name,
-      roleId: user.roleId,
-      role: user.role.name,
-      tenantId: tenant.id,
-      bankId: tenant.kind === "BANK" ? tenant.id : tenant.bankId,
-      orgId: tenant.kind === "ORGANIZATION" ? tenant.id : null,
-      isBankUser: tenant.kind === "BANK",
-      internal: user.internal,
-      head: user.head,
-      status: statusLabel(user.status),
-      isDeleted: user.deletedAt !== null,
-      isTwoFactorEnabled: user.totp?.confirmedAt != null && user.totp.disabledAt === null,
+    claims: claimsOf({
+      ...user,
+      roleName: user.role.name,
+      tenantKind: tenant.kind,
+      bankId: tenant.bankId,
+      twoFactorEnabled: user.totp?.confirmedAt != null && user.totp.disabledAt === null,
       permissions: await permissionsOf(db, user),
-    },
+    }),
   };
 }

@@ -20,9 +20,14 @@ export async function endTenantSessions(db: DbOrTx, tenantId: string, reason: st
   });
 }
 
-export async function insertSession(
+/**
+ * Starts a session and stores its first refresh token, in one statement, only while the user is as the
+ * caller read them before checking the password: active, in a tenant that lets them sign in, with the same
+ * password hash and `tokensNotBefore` (every change to their claims moves it). False when any of that changed.
+ */
+export async function openSession(
   db: DbOrTx,
-  data: {
+  session: {
     id: string;
     userId: string;
     ip: string | null;
@@ -30,9 +35,25 @@ export async function insertSession(
     mfaMethod: string;
     idleExpiresAt: Date;
     absoluteExpiresAt: Date;
+    refreshToken: string;
   },
-): Promise<void> {
-  await db.session.create({ data });
+  readAs: { passwordHash: string; tokensNotBefore: Date | null },
+): Promise<boolean> {
+  // The user's and tenant's conditions are isActiveUser and tenantAllowsSignIn (sessions.ts), as SQL.
+  const stored = await db.$executeRaw`
+    WITH opened AS (
+      INSERT INTO sessions (id, "userId", ip, "userAgent", "mfaMethod", "idleExpiresAt", "absoluteExpiresAt")
+      SELECT ${session.id}, u.id, ${session.ip}, ${session.userAgent}, ${session.mfaMethod},
+             ${session.idleExpiresAt}::timestamptz, ${session.absoluteExpiresAt}::timestamptz
+        FROM users u JOIN tenants t ON t.id = u."tenantId"
+       WHERE u.id = ${session.userId} AND u.status = 'ACTIVE' AND u."deletedAt" IS NULL
+         AND u."passwordHash" = ${readAs.passwordHash}
+         AND u."tokensNotBefore" IS NOT DISTINCT FROM ${readAs.tokensNotBefore}::timestamptz
+         AND t.status IN ('ACTIVE', 'PENDING') AND t."deletedAt" IS NULL
+      RETURNING id, "absoluteExpiresAt")
+    INSERT INTO refresh_tokens (id, "sessionId", "tokenHash", "expiresAt")
+    SELECT ${newId("rft")}, opened.id, ${sha256Hex(session.refreshToken)}, opened."absoluteExpiresAt" FROM opened`;
+  return stored === 1;
 }
 
 /** Stores a refresh token of a session by its hash. */

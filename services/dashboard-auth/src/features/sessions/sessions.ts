@@ -4,7 +4,7 @@ import { type Claims, issuedBefore, randomToken, type TokenService, waitPastCuto
 import type { Actor } from "../../access/access";
 import type { DashboardConfig } from "../../config";
 import { fail } from "../../errors";
-import { claimsFor } from "./claims";
+import { claimsFor, type UserClaims } from "./claims";
 import {
   claimRefreshToken,
   endSession,
@@ -13,7 +13,7 @@ import {
   findSessionWithActor,
   findSessionWithUser,
   insertRefreshToken,
-  insertSession,
+  openSession,
   type SessionWithUser,
   touchSession,
 } from "./repository";
@@ -70,26 +70,35 @@ export class Sessions {
     readonly view: SessionView,
   ) {}
 
-  /** Starts a session after a complete login (password and second factor). */
-  async start(userId: string, origin: Origin, mfaMethod: string): Promise<IssuedSession> {
+  /**
+   * Starts a session after a complete login (password and second factor), in the login's transaction, if
+   * the user is still as read before the password was checked (see `openSession`); null if not.
+   */
+  async open(
+    tx: DbOrTx,
+    user: { id: string; passwordHash: string; tokensNotBefore: Date | null },
+    origin: Origin,
+    mfaMethod: string,
+  ): Promise<{ sessionId: string; refreshToken: string } | null> {
     const now = Date.now();
     const sessionId = newId("ses");
     const refreshToken = randomToken(32);
-    const claims = await this.db.$transaction(async (tx) => {
-      const absoluteExpiresAt = new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
-      await insertSession(tx, {
+    const absoluteExpiresAt = new Date(now + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
+    const opened = await openSession(
+      tx,
+      {
         id: sessionId,
-        userId,
+        userId: user.id,
         ip: origin.ip,
         userAgent: origin.userAgent,
         mfaMethod,
         idleExpiresAt: new Date(now + this.#idleMs()),
         absoluteExpiresAt,
-      });
-      await insertRefreshToken(tx, { sessionId, token: refreshToken, expiresAt: absoluteExpiresAt });
-      return claimsFor(tx, userId);
-    });
-    return this.#issue(claims, sessionId, refreshToken);
+        refreshToken,
+      },
+      user,
+    );
+    return opened ? { sessionId, refreshToken } : null;
   }
 
   /**
@@ -120,7 +129,7 @@ export class Sessions {
       return claimsFor(tx, session.userId);
     });
     if (!result) return this.#reused(session, origin);
-    return this.#issue(result, session.id, next);
+    return this.issue(result, session.id, next);
   }
 
   /** A refresh token presented twice was copied: its whole session ends, and the attempt is audited. */
@@ -213,8 +222,9 @@ export class Sessions {
     return endUserSessions(options.db ?? this.db, userId, reason, new Date(), options.except);
   }
 
-  async #issue(
-    { claims, notBefore }: Awaited<ReturnType<typeof claimsFor>>,
+  /** Signs the access token of a session (once past `notBefore`) and returns what login and refresh answer. */
+  async issue(
+    { claims, notBefore }: { claims: UserClaims; notBefore: Date | null },
     sessionId: string,
     refreshToken: string,
   ): Promise<IssuedSession> {

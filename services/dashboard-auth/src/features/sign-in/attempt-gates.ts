@@ -1,4 +1,4 @@
-import type { Db } from "@ipaas/db";
+import type { Db, DbOrTx } from "@ipaas/db";
 import type { MasterKey } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import { type GatePolicy, passGate, resetGates } from "./attempt-gates.repository";
@@ -81,9 +81,9 @@ export class AttemptGates {
     }
   }
 
-  /** The right password: both gates forget their counts. */
-  async passwordAccepted(email: string, address: string): Promise<void> {
-    await resetGates(this.db, this.#passwordKeys(email, address));
+  /** The right password: both gates forget their counts (in `db`, the login's transaction when it has one). */
+  async passwordAccepted(email: string, address: string, db: DbOrTx = this.db): Promise<void> {
+    await resetGates(db, this.#passwordKeys(email, address));
   }
 
   /**

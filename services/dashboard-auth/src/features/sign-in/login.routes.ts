@@ -24,9 +24,11 @@ const schema = (summary: string) => ({
   description:
     "Email and password, then the mandatory second factor. Without 2FA set up, answers `twoFactorSetupRequired` " +
     "with a short-lived set-up token and no access token. With 2FA enabled, `code` (a TOTP code or a recovery " +
-    "code) is required: without it the answer is 401 TWO_FACTOR_REQUIRED.",
+    "code) is required: without it the answer is 401 TWO_FACTOR_REQUIRED. An account an administrator changed " +
+    "while its password was being checked (disabled, new password, new permissions) gets no session: 409 " +
+    "CONFLICT, and the second factor stays unused for the next attempt.",
   body: LoginBody,
-  response: { 200: Type.Union([SessionTokens, SetupRequired]), ...problems(400, 401, 403, 429) },
+  response: { 200: Type.Union([SessionTokens, SetupRequired]), ...problems(400, 401, 403, 409, 429) },
 });
 
 /** Organizations and the platform owner log in here; banks at /auth/banks/login (as the seed has it). */

@@ -1,9 +1,9 @@
-import type { Db, TenantKind } from "@ipaas/db";
+import type { Db, DbOrTx, TenantKind } from "@ipaas/db";
 import { type AuditEntry, writeAudit } from "@ipaas/domain";
 import type { TokenService } from "@ipaas/service-kit";
 import { fail } from "../../errors";
 import type { Passwords } from "../passwords/passwords";
-import { findSignInUser, signedInFrom } from "../sessions/repository";
+import { claimsOf } from "../sessions/claims";
 import {
   durationLabel,
   type IssuedSession,
@@ -11,14 +11,18 @@ import {
   type Sessions,
   tenantAllowsSignIn,
 } from "../sessions/sessions";
-import { SecondFactorRefused, type TwoFactor } from "../two-factor/two-factor";
+import { type SecondFactorProof, SecondFactorRefused, type TwoFactor } from "../two-factor/two-factor";
 import type { AttemptGates } from "./attempt-gates";
+import { findSignInAccount, type SignInAccount } from "./login.repository";
 
 /** The short-lived token that only the two 2FA set-up routes accept. */
 export const SETUP_TOKEN = { typ: "2fa-setup+jwt", audience: "ipaas-dashboard-2fa-setup", ttlSeconds: 600 } as const;
 
 /** An address the user completed a sign-in from this recently is familiar: the account-wide gate spares it. */
 const FAMILIAR_MS = 30 * 86_400_000;
+
+/** The user changed (disabled, new password, new claims) between reading them and starting the session. */
+class AccountChanged extends Error {}
 
 export type LoginOutcome =
   | { kind: "session"; session: IssuedSession }
@@ -48,57 +52,32 @@ export class Login {
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
     const email = input.email.trim().toLowerCase();
     const address = origin.ip ?? "unknown";
-    const user = await findSignInUser(this.db, email);
-    const eligible = user !== null && user.deletedAt === null && allowedKinds.includes(user.tenant.kind);
-    // Asked for unknown accounts too (with an id that matches nothing), so both cost the same.
-    const familiar = await signedInFrom(this.db, eligible ? user.id : "", address, new Date(Date.now() - FAMILIAR_MS));
+    // Everything the login needs of the account, read once; asked for unknown accounts too, at the same cost.
+    const account = await findSignInAccount(this.db, email, address, new Date(Date.now() - FAMILIAR_MS));
+    const user = account && account.deletedAt === null && allowedKinds.includes(account.tenantKind) ? account : null;
     try {
-      await this.gates.admitPassword(email, address, familiar);
+      await this.gates.admitPassword(email, address, user?.familiar ?? false);
     } catch (error) {
-      await this.#audit(
-        { action: "auth.login", outcome: "failure", details: { reason: "throttled" } },
-        eligible ? user : null,
-        origin,
-      );
+      await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "throttled" } }, user, origin);
       throw error;
     }
 
-    const passwordOk = await this.passwords.verify(eligible ? user.passwordHash : null, input.password, address);
-    if (!eligible || !passwordOk) {
-      const reason = !eligible ? "unknown_account" : "wrong_password";
-      await this.#audit(
-        { action: "auth.login", outcome: "failure", details: { reason } },
-        eligible ? user : null,
-        origin,
-      );
+    const passwordOk = await this.passwords.verify(user?.passwordHash ?? null, input.password, address);
+    if (!user || !passwordOk) {
+      const reason = !user ? "unknown_account" : "wrong_password";
+      await this.#audit({ action: "auth.login", outcome: "failure", details: { reason } }, user, origin);
       throw fail("INVALID_CREDENTIALS");
     }
-    await this.gates.passwordAccepted(email, address);
-    if (user.status !== "ACTIVE" || !tenantAllowsSignIn(user.tenant)) {
-      await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "disabled" } }, user, origin);
-      throw fail("FORBIDDEN", "this account is disabled");
-    }
-
-    const enrolment = await this.twoFactor.enrolment(user.id);
-    if (!enrolment?.confirmedAt) {
-      const { token } = await this.tokens.sign(
-        { tid: user.tenantId },
-        {
-          typ: SETUP_TOKEN.typ,
-          audience: SETUP_TOKEN.audience,
-          subject: user.id,
-          ttlSeconds: SETUP_TOKEN.ttlSeconds,
-        },
-      );
-      await this.#audit(
-        { action: "auth.login", outcome: "success", details: { stage: "2fa_setup_required" } },
-        user,
-        origin,
-      );
-      return { kind: "setup", setupToken: token, expiredIn: durationLabel(SETUP_TOKEN.ttlSeconds) };
-    }
-
-    if (!input.code) {
+    const enrolment = user.totp;
+    const active =
+      user.status === "ACTIVE" && tenantAllowsSignIn({ status: user.tenantStatus, deletedAt: user.tenantDeletedAt });
+    if (!active || !enrolment?.confirmedAt || !input.code) {
+      await this.gates.passwordAccepted(email, address);
+      if (!active) {
+        await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "disabled" } }, user, origin);
+        throw fail("FORBIDDEN", "this account is disabled");
+      }
+      if (!enrolment?.confirmedAt) return this.#setUpSecondFactor(user, origin);
       await this.#audit(
         { action: "auth.login", outcome: "failure", details: { reason: "2fa_required" } },
         user,
@@ -106,37 +85,83 @@ export class Login {
       );
       throw fail("TWO_FACTOR_REQUIRED");
     }
-    let method: string;
+
+    let proof: SecondFactorProof | null;
     try {
-      method = (await this.twoFactor.check(enrolment, input.code)).method;
+      proof = await this.twoFactor.prove(enrolment, input.code);
     } catch (error) {
-      if (!(error instanceof SecondFactorRefused)) throw error;
-      await this.#audit({ action: "auth.2fa", outcome: "failure", details: { reason: error.code } }, user, origin);
-      if (error.justLocked) {
+      await this.gates.passwordAccepted(email, address);
+      throw await this.#secondFactorRefused(error, user, origin);
+    }
+    // The rest of a login that succeeds is one transaction: the gates forget, the code is used, the session
+    // starts and the audit records it, all or nothing.
+    const opened = await this.db
+      .$transaction(async (tx) => {
+        await this.gates.passwordAccepted(email, address, tx);
+        if (!proof || !(await this.twoFactor.redeem(tx, enrolment, proof))) return null;
+        const session = await this.sessions.open(tx, user, origin, proof.method);
+        if (!session) throw new AccountChanged();
+        const details = { mfa: proof.method, sessionId: session.sessionId };
+        await this.#audit({ action: "auth.login", outcome: "success", details }, user, origin, tx);
+        return session;
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof AccountChanged)) throw error;
         await this.#audit(
-          { action: "auth.2fa_disabled", outcome: "success", details: { reason: "too_many_failures" } },
+          { action: "auth.login", outcome: "failure", details: { reason: "account_changed" } },
           user,
           origin,
         );
-      }
-      throw fail(error.code);
+        throw fail("CONFLICT", "the account changed while signing in; sign in again");
+      });
+    if (!opened) {
+      throw await this.#secondFactorRefused(await this.twoFactor.refusal(user.id), user, origin);
     }
-    const session = await this.sessions.start(user.id, origin, method);
+    const claims = claimsOf({ ...user, twoFactorEnabled: true });
+    const session = await this.sessions.issue(
+      { claims, notBefore: user.tokensNotBefore },
+      opened.sessionId,
+      opened.refreshToken,
+    );
+    return { kind: "session", session };
+  }
+
+  /** Right password, no second factor yet: a token that only the set-up routes take. */
+  async #setUpSecondFactor(user: SignInAccount, origin: Origin): Promise<LoginOutcome> {
+    const { token } = await this.tokens.sign(
+      { tid: user.tenantId },
+      { typ: SETUP_TOKEN.typ, audience: SETUP_TOKEN.audience, subject: user.id, ttlSeconds: SETUP_TOKEN.ttlSeconds },
+    );
     await this.#audit(
-      { action: "auth.login", outcome: "success", details: { mfa: method, sessionId: session.sessionId } },
+      { action: "auth.login", outcome: "success", details: { stage: "2fa_setup_required" } },
       user,
       origin,
     );
-    return { kind: "session", session };
+    return { kind: "setup", setupToken: token, expiredIn: durationLabel(SETUP_TOKEN.ttlSeconds) };
+  }
+
+  /** Audits a refused second factor (and the lock it set off) and returns the error to answer with. */
+  async #secondFactorRefused(error: unknown, user: SignInAccount, origin: Origin): Promise<unknown> {
+    if (!(error instanceof SecondFactorRefused)) return error;
+    await this.#audit({ action: "auth.2fa", outcome: "failure", details: { reason: error.code } }, user, origin);
+    if (error.justLocked) {
+      await this.#audit(
+        { action: "auth.2fa_disabled", outcome: "success", details: { reason: "too_many_failures" } },
+        user,
+        origin,
+      );
+    }
+    return fail(error.code);
   }
 
   async #audit(
     entry: Omit<AuditEntry, "actorType" | "actorId" | "tenantId">,
     user: { id: string; tenantId: string } | null,
     origin: Origin,
+    db: DbOrTx = this.db,
   ): Promise<void> {
     await writeAudit(
-      this.db,
+      db,
       {
         ...entry,
         actorType: user ? "user" : "anonymous",

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { Db, TotpEnrolmentModel as TotpEnrolment } from "@ipaas/db";
+import type { Db, DbOrTx, TotpEnrolmentModel as TotpEnrolment } from "@ipaas/db";
 import type { MasterKey } from "@ipaas/service-kit";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
@@ -24,11 +24,14 @@ const RECOVERY_CODE_COUNT = 10;
 const RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 const TOTP_PERIOD = 30;
 
-export type SecondFactor = "totp" | "recovery_code";
+/** A code found right for an authenticator, not yet used. */
+export type SecondFactorProof = { method: "totp"; step: bigint } | { method: "recovery_code"; codeHash: string };
 
-export interface CheckResult {
-  method: SecondFactor;
-}
+/** What checking a second factor needs of an enrolment. */
+export type Authenticator = Pick<
+  TotpEnrolment,
+  "userId" | "secretEncrypted" | "confirmedAt" | "disabledAt" | "failedAttempts"
+>;
 
 export class SecondFactorRefused extends Error {
   constructor(
@@ -84,7 +87,9 @@ export class TwoFactor {
     const enrolment = await findEnrolment(this.db, userId);
     if (!enrolment) throw fail("TWO_FACTOR_NOT_STARTED");
     if (enrolment.confirmedAt) throw fail("TWO_FACTOR_ALREADY_ENABLED");
-    if (!(await this.#acceptTotp(enrolment, code))) {
+    const step = await this.#totpStep(enrolment, code);
+    // Claiming the step makes the code single-use: a replay, even in parallel, fails.
+    if (step === null || !(await claimTimeStep(this.db, userId, step))) {
       await this.#recordFailure(userId);
       throw fail("INVALID_TWO_FACTOR_CODE");
     }
@@ -107,33 +112,43 @@ export class TwoFactor {
     return this.masterKey.lookupHash(`${userId}:${normalizeRecoveryCode(code)}`, "recovery-code");
   }
 
-  /** The user's enrolment; 2FA is enabled when it is confirmed. */
-  enrolment(userId: string) {
-    return findEnrolment(this.db, userId);
-  }
-
   /**
-   * Checks a login's second factor: a 6-digit TOTP code or an unused recovery code. Every wrong code counts;
-   * at MAX_CONSECUTIVE_FAILURES the authenticator is disabled until an administrator resets it.
+   * Checks a login's second factor without using it: a 6-digit TOTP code right for this moment (its time
+   * step is the proof), or something shaped otherwise, taken for a recovery code (its keyed hash is). Null
+   * for a wrong TOTP code. `redeem` then uses the proof, in the transaction that starts the session.
    */
-  async check(enrolment: TotpEnrolment, code: string): Promise<CheckResult> {
-    const { userId } = enrolment;
+  async prove(enrolment: Authenticator, code: string): Promise<SecondFactorProof | null> {
     if (!enrolment.confirmedAt) throw new SecondFactorRefused("INVALID_TWO_FACTOR_CODE");
     if (enrolment.disabledAt) throw new SecondFactorRefused("TWO_FACTOR_LOCKED");
     const trimmed = code.trim();
-    if (/^\d{6}$/.test(trimmed)) {
-      if (await this.#acceptTotp(enrolment, trimmed)) {
-        await this.#clearFailures(enrolment);
-        return { method: "totp" };
-      }
-    } else {
-      if (await useRecoveryCode(this.db, userId, this.#recoveryCodeHash(userId, trimmed))) {
-        await this.#clearFailures(enrolment);
-        return { method: "recovery_code" };
-      }
+    if (!/^\d{6}$/.test(trimmed)) {
+      return { method: "recovery_code", codeHash: this.#recoveryCodeHash(enrolment.userId, trimmed) };
     }
+    const step = await this.#totpStep(enrolment, trimmed);
+    return step === null ? null : { method: "totp", step };
+  }
+
+  /**
+   * Uses a proof: claims the TOTP time step (only a later one than the last passes, so a replay fails even
+   * in parallel) or marks the recovery code used, and forgets earlier failures. False when it was used.
+   */
+  async redeem(db: DbOrTx, enrolment: Authenticator, proof: SecondFactorProof): Promise<boolean> {
+    const { userId } = enrolment;
+    const used =
+      proof.method === "totp"
+        ? await claimTimeStep(db, userId, proof.step)
+        : await useRecoveryCode(db, userId, proof.codeHash);
+    if (used && enrolment.failedAttempts > 0) await clearFailures(db, userId);
+    return used;
+  }
+
+  /**
+   * Counts a wrong code and returns the refusal to answer with; at MAX_CONSECUTIVE_FAILURES the
+   * authenticator is disabled until an administrator resets it.
+   */
+  async refusal(userId: string): Promise<SecondFactorRefused> {
     const locked = await this.#recordFailure(userId);
-    throw new SecondFactorRefused(locked ? "TWO_FACTOR_LOCKED" : "INVALID_TWO_FACTOR_CODE", locked);
+    return new SecondFactorRefused(locked ? "TWO_FACTOR_LOCKED" : "INVALID_TWO_FACTOR_CODE", locked);
   }
 
   /** An administrator's reset: the user sets 2FA up again at the next login. */
@@ -141,8 +156,8 @@ export class TwoFactor {
     await this.db.$transaction((tx) => deleteEnrolment(tx, userId));
   }
 
-  /** Verifies the code within ±1 step and claims its time step atomically: a replay, even in parallel, fails. */
-  async #acceptTotp(enrolment: { userId: string; secretEncrypted: string }, code: string): Promise<boolean> {
+  /** The time step the code is right for, within ±1 step of now; null when it is wrong. */
+  async #totpStep(enrolment: { userId: string; secretEncrypted: string }, code: string): Promise<bigint | null> {
     const secret = this.masterKey.decrypt(enrolment.secretEncrypted, `totp:${enrolment.userId}`);
     const result = await verify({
       secret,
@@ -151,14 +166,7 @@ export class TwoFactor {
       epoch: Math.floor(this.clock() / 1000),
       epochTolerance: TOTP_PERIOD,
     });
-    if (!result.valid || !("timeStep" in result)) return false;
-    const step = BigInt(result.timeStep);
-    return claimTimeStep(this.db, enrolment.userId, step);
-  }
-
-  async #clearFailures(enrolment: TotpEnrolment): Promise<void> {
-    if (enrolment.failedAttempts === 0) return;
-    await clearFailures(this.db, enrolment.userId);
+    return result.valid && "timeStep" in result ? BigInt(result.timeStep) : null;
   }
 
   /** Counts a wrong code; returns true when this one disabled the authenticator. */
