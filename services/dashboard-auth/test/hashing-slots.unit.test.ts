@@ -32,4 +32,22 @@ describe("bounded password hashing", () => {
     await Promise.all(accepted);
     expect(peak).toBe(2);
   });
+
+  it("tells before any work whether a check would be shed or the address told to wait, without taking a place", async () => {
+    const slots = new HashingSlots(1, 1, 1);
+    expect(() => slots.admit("10.0.0.1")).not.toThrow();
+    let release = () => undefined as void;
+    const held = slots.run(() => new Promise<void>((resolve) => (release = resolve)), "10.0.0.1");
+    // The address holds its one place: it alone waits.
+    expect(() => slots.admit("10.0.0.1")).toThrow(expect.objectContaining({ status: 429, code: "RATE_LIMITED" }));
+    expect(() => slots.admit("10.0.0.2")).not.toThrow();
+    const queued = slots.run(async () => undefined, "10.0.0.2");
+    // One running and one waiting: anyone else is shed, and asking took no place.
+    for (let i = 0; i < 3; i++) {
+      expect(() => slots.admit("10.0.0.3")).toThrow(expect.objectContaining({ status: 503, code: "UNAVAILABLE" }));
+    }
+    release();
+    await Promise.all([held, queued]);
+    expect(() => slots.admit("10.0.0.3")).not.toThrow();
+  });
 });

@@ -11,6 +11,8 @@ export interface Passwords {
   hash(password: string, address?: string): Promise<string>;
   /** Verifies a password against a stored hash; with no hash it spends the same time and fails. */
   verify(hash: string | null, password: string, address?: string): Promise<boolean>;
+  /** Refuses now (503 or 429) a check `verify` would refuse for load, before the caller does other work. */
+  admit(address?: string): void;
   /** Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person. */
   accept(password: string, person: { email: string; name: string }): void;
 }
@@ -33,14 +35,27 @@ export class HashingSlots {
     private readonly perAddress = 2,
   ) {}
 
-  async run<T>(work: () => Promise<T>, address?: string): Promise<T> {
-    if (address === undefined) return this.#run(work);
-    const held = this.#byAddress.get(address) ?? 0;
-    if (held >= this.perAddress) {
+  /**
+   * Throws what `run` would answer if asked now, without taking a place: a caller with work to do before
+   * the hashing (reading the account, counting the attempt) sheds the request before doing it.
+   */
+  admit(address?: string): void {
+    if (address !== undefined && (this.#byAddress.get(address) ?? 0) >= this.perAddress) {
       throw fail("RATE_LIMITED", "too many password checks from your address at once; retry in a second", {
         headers: { "retry-after": "1" },
       });
     }
+    if (this.#busy >= this.running && this.#queue.length >= this.waiting) {
+      throw fail("UNAVAILABLE", "too many logins are being checked right now; retry in a second", {
+        headers: { "retry-after": "1" },
+      });
+    }
+  }
+
+  async run<T>(work: () => Promise<T>, address?: string): Promise<T> {
+    this.admit(address);
+    if (address === undefined) return this.#run(work);
+    const held = this.#byAddress.get(address) ?? 0;
     this.#byAddress.set(address, held + 1);
     try {
       return await this.#run(work);
@@ -52,14 +67,7 @@ export class HashingSlots {
   }
 
   async #run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#busy >= this.running) {
-      if (this.#queue.length >= this.waiting) {
-        throw fail("UNAVAILABLE", "too many logins are being checked right now; retry in a second", {
-          headers: { "retry-after": "1" },
-        });
-      }
-      await new Promise<void>((resolve) => this.#queue.push(resolve));
-    }
+    if (this.#busy >= this.running) await new Promise<void>((resolve) => this.#queue.push(resolve));
     this.#busy += 1;
     try {
       return await work();
@@ -85,6 +93,7 @@ export async function createPasswords(slots = new HashingSlots()): Promise<Passw
         return false;
       }
     },
+    admit: (address) => slots.admit(address),
     accept(password, { email, name }) {
       const verdict = policy.check(password, [email, email.split("@")[0] ?? "", name]);
       if (!verdict.ok) throw invalidField("password", verdict.reason, "WEAK_PASSWORD");

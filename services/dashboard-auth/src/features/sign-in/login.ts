@@ -52,6 +52,8 @@ export class Login {
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
     const email = input.email.trim().toLowerCase();
     const address = origin.ip ?? "unknown";
+    // A login the password hashing would shed is shed before it reads or counts anything.
+    this.passwords.admit(address);
     // Everything the login needs of the account, read once; asked for unknown accounts too, at the same cost.
     const account = await findSignInAccount(this.db, email, address, new Date(Date.now() - FAMILIAR_MS));
     const user = account && account.deletedAt === null && allowedKinds.includes(account.tenantKind) ? account : null;
