@@ -33,21 +33,39 @@ describe("bounded password hashing", () => {
     expect(peak).toBe(2);
   });
 
-  it("tells before any work whether a check would be shed or the address told to wait, without taking a place", async () => {
+  it("takes a place before any work, so a request that would be shed is shed before it costs anything", async () => {
     const slots = new HashingSlots(1, 1, 1);
-    expect(() => slots.admit("10.0.0.1")).not.toThrow();
-    let release = () => undefined as void;
-    const held = slots.run(() => new Promise<void>((resolve) => (release = resolve)), "10.0.0.1");
-    // The address holds its one place: it alone waits.
-    expect(() => slots.admit("10.0.0.1")).toThrow(expect.objectContaining({ status: 429, code: "RATE_LIMITED" }));
-    expect(() => slots.admit("10.0.0.2")).not.toThrow();
-    const queued = slots.run(async () => undefined, "10.0.0.2");
-    // One running and one waiting: anyone else is shed, and asking took no place.
+    const first = slots.enter("10.0.0.1");
+    // The address holds its one place, even before its hashing started: it alone waits.
+    expect(() => slots.enter("10.0.0.1")).toThrow(expect.objectContaining({ status: 429, code: "RATE_LIMITED" }));
+    const second = slots.enter("10.0.0.2");
+    // Both places are held (one about to run, one to wait): anyone else is shed, and refusals take no place.
     for (let i = 0; i < 3; i++) {
-      expect(() => slots.admit("10.0.0.3")).toThrow(expect.objectContaining({ status: 503, code: "UNAVAILABLE" }));
+      expect(() => slots.enter("10.0.0.3")).toThrow(expect.objectContaining({ status: 503, code: "UNAVAILABLE" }));
     }
+    let release: () => void = () => undefined;
+    const running = first.run(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    let secondRan = false;
+    const waiting = second.run(async () => {
+      secondRan = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(secondRan).toBe(false);
     release();
-    await Promise.all([held, queued]);
-    expect(() => slots.admit("10.0.0.3")).not.toThrow();
+    await Promise.all([running, waiting]);
+    expect(secondRan).toBe(true);
+    // Leaving twice gives back one place.
+    first.leave();
+    first.leave();
+    const third = slots.enter("10.0.0.3");
+    expect(() => slots.enter("10.0.0.4")).toThrow(expect.objectContaining({ status: 503 }));
+    second.leave();
+    third.leave();
+    expect(() => slots.enter("10.0.0.4").leave()).not.toThrow();
   });
 });

@@ -25,20 +25,28 @@ describe("password guessing", () => {
     await smtp.close();
   });
 
-  it("counts 30 parallel wrong passwords one by one: at most the free ones are checked, then the address waits (finding 2)", async () => {
+  it("counts parallel wrong passwords one by one: at most the free ones are checked, then the address waits (finding 2)", async () => {
     const org = await registerOrganization(app);
-    const guesses = await Promise.all(
-      Array.from({ length: 30 }, () => login(app, "203.0.113.10", { email: org.email, password: WRONG })),
-    );
+    // Waves of 30 at once: the address holds only two places in the hashing, so most of a wave is told to
+    // wait (429) before anything is read or counted, and the rest meet the gate, which counts them one by one.
+    const guesses: LightMyRequestResponse[] = [];
+    for (let wave = 0; wave < 6; wave++) {
+      guesses.push(
+        ...(await Promise.all(
+          Array.from({ length: 30 }, () => login(app, "203.0.113.10", { email: org.email, password: WRONG })),
+        )),
+      );
+    }
     const checked = guesses.filter((r) => r.statusCode === 401);
     expect(checked.length).toBeGreaterThan(0);
     expect(checked.length).toBeLessThanOrEqual(PASSWORD_PER_ADDRESS.freeAttempts);
     expect(new Set(statuses(guesses))).toEqual(new Set([401, 429]));
 
-    // The right password from that address now waits too: the guesses were counted before argon2 ran.
+    // The right password from that address now waits too, for the gate's delay: the guesses were counted
+    // before argon2 ran.
     const right = await login(app, "203.0.113.10", { email: org.email, password: PASSWORD });
     expect(right.statusCode).toBe(429);
-    expect(Number(right.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(Number(right.headers["retry-after"])).toBeGreaterThan(PASSWORD_PER_ADDRESS.firstDelayMs / 2000);
     expect(right.json().code).toBe("RATE_LIMITED");
   });
 

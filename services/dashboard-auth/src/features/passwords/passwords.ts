@@ -1,4 +1,3 @@
-import { ProblemError } from "@ipaas/service-kit";
 import argon2 from "argon2";
 import { fail, invalidField } from "../../errors";
 import { PasswordPolicy } from "./policy";
@@ -6,15 +5,32 @@ import { PasswordPolicy } from "./policy";
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/** One password check in a place taken in advance; `leave` gives the place back, checked or not. */
+export interface PasswordCheck {
+  verify(hash: string | null, password: string): Promise<boolean>;
+  leave(): void;
+}
+
 /** `address`: the client address the work is done for; one address gets a bounded share of the hashing. */
 export interface Passwords {
   hash(password: string, address?: string): Promise<string>;
   /** Verifies a password against a stored hash; with no hash it spends the same time and fails. */
   verify(hash: string | null, password: string, address?: string): Promise<boolean>;
-  /** Refuses now (503 or 429) a check `verify` would refuse for load, before the caller does other work. */
-  admit(address?: string): void;
+  /**
+   * Takes a place in the hashing for a check to come, or refuses at once (503 or 429, as `verify` would):
+   * a caller with work to do before the check sheds the request before doing it.
+   */
+  enter(address?: string): PasswordCheck;
   /** Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person. */
   accept(password: string, person: { email: string; name: string }): void;
+}
+
+/** A place in the password hashing, held from `enter` until `leave` whatever its holder does meanwhile. */
+export interface HashingPlace {
+  /** Runs the hashing in this place, once one of the `running` places is free. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Gives the place back; calling it again does nothing. */
+  leave(): void;
 }
 
 /**
@@ -23,8 +39,12 @@ export interface Passwords {
  * rather than queued for seconds, so a login storm cannot starve the rest of the service. One client
  * address holds at most `perAddress` of the running and waiting places: beyond that it alone is told to
  * slow down (429), so it cannot fill the queue and make everyone else's logins answer 503.
+ *
+ * A place is taken when a request enters, before the work that leads up to the hashing (reading the
+ * account, counting the attempt): a request that would be shed is shed before it costs anything.
  */
 export class HashingSlots {
+  #held = 0;
   #busy = 0;
   readonly #queue: Array<() => void> = [];
   readonly #byAddress = new Map<string, number>();
@@ -35,34 +55,42 @@ export class HashingSlots {
     private readonly perAddress = 2,
   ) {}
 
-  /**
-   * Throws what `run` would answer if asked now, without taking a place: a caller with work to do before
-   * the hashing (reading the account, counting the attempt) sheds the request before doing it.
-   */
-  admit(address?: string): void {
-    if (address !== undefined && (this.#byAddress.get(address) ?? 0) >= this.perAddress) {
+  /** Takes a place, or refuses: 429 when the address holds its share, 503 when every place is held. */
+  enter(address?: string): HashingPlace {
+    const byAddress = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+    if (byAddress >= this.perAddress) {
       throw fail("RATE_LIMITED", "too many password checks from your address at once; retry in a second", {
         headers: { "retry-after": "1" },
       });
     }
-    if (this.#busy >= this.running && this.#queue.length >= this.waiting) {
+    if (this.#held >= this.running + this.waiting) {
       throw fail("UNAVAILABLE", "too many logins are being checked right now; retry in a second", {
         headers: { "retry-after": "1" },
       });
     }
+    this.#held += 1;
+    if (address !== undefined) this.#byAddress.set(address, byAddress + 1);
+    let held = true;
+    return {
+      run: (work) => this.#run(work),
+      leave: () => {
+        if (!held) return;
+        held = false;
+        this.#held -= 1;
+        if (address === undefined) return;
+        const left = (this.#byAddress.get(address) ?? 1) - 1;
+        if (left === 0) this.#byAddress.delete(address);
+        else this.#byAddress.set(address, left);
+      },
+    };
   }
 
   async run<T>(work: () => Promise<T>, address?: string): Promise<T> {
-    this.admit(address);
-    if (address === undefined) return this.#run(work);
-    const held = this.#byAddress.get(address) ?? 0;
-    this.#byAddress.set(address, held + 1);
+    const place = this.enter(address);
     try {
-      return await this.#run(work);
+      return await place.run(work);
     } finally {
-      const left = (this.#byAddress.get(address) ?? 1) - 1;
-      if (left === 0) this.#byAddress.delete(address);
-      else this.#byAddress.set(address, left);
+      place.leave();
     }
   }
 
@@ -82,18 +110,34 @@ export async function createPasswords(slots = new HashingSlots()): Promise<Passw
   const policy = new PasswordPolicy();
   // Verified when the account does not exist, so both answers take as long.
   const decoy = await argon2.hash("decoy password that matches nothing", ARGON2_OPTIONS);
+  const enter = (address?: string): PasswordCheck => {
+    const place = slots.enter(address);
+    return {
+      async verify(hash, password) {
+        try {
+          const ok = await place.run(() => argon2.verify(hash ?? decoy, password));
+          return hash !== null && ok;
+        } catch {
+          // A stored value argon2 cannot read matches nothing.
+          return false;
+        } finally {
+          place.leave();
+        }
+      },
+      leave: place.leave,
+    };
+  };
   return {
     hash: (password, address) => slots.run(() => argon2.hash(password, ARGON2_OPTIONS), address),
+    enter,
     async verify(hash, password, address) {
+      const check = enter(address);
       try {
-        const ok = await slots.run(() => argon2.verify(hash ?? decoy, password), address);
-        return hash !== null && ok;
-      } catch (error) {
-        if (error instanceof ProblemError) throw error;
-        return false;
+        return await check.verify(hash, password);
+      } finally {
+        check.leave();
       }
     },
-    admit: (address) => slots.admit(address),
     accept(password, { email, name }) {
       const verdict = policy.check(password, [email, email.split("@")[0] ?? "", name]);
       if (!verdict.ok) throw invalidField("password", verdict.reason, "WEAK_PASSWORD");

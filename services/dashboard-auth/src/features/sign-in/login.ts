@@ -52,24 +52,7 @@ export class Login {
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
     const email = input.email.trim().toLowerCase();
     const address = origin.ip ?? "unknown";
-    // A login the password hashing would shed is shed before it reads or counts anything.
-    this.passwords.admit(address);
-    // Everything the login needs of the account, read once; asked for unknown accounts too, at the same cost.
-    const account = await findSignInAccount(this.db, email, address, new Date(Date.now() - FAMILIAR_MS));
-    const user = account && account.deletedAt === null && allowedKinds.includes(account.tenantKind) ? account : null;
-    try {
-      await this.gates.admitPassword(email, address, user?.familiar ?? false);
-    } catch (error) {
-      await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "throttled" } }, user, origin);
-      throw error;
-    }
-
-    const passwordOk = await this.passwords.verify(user?.passwordHash ?? null, input.password, address);
-    if (!user || !passwordOk) {
-      const reason = !user ? "unknown_account" : "wrong_password";
-      await this.#audit({ action: "auth.login", outcome: "failure", details: { reason } }, user, origin);
-      throw fail("INVALID_CREDENTIALS");
-    }
+    const user = await this.#checkPassword(email, input.password, address, allowedKinds, origin);
     const enrolment = user.totp;
     const active =
       user.status === "ACTIVE" && tenantAllowsSignIn({ status: user.tenantStatus, deletedAt: user.tenantDeletedAt });
@@ -126,6 +109,40 @@ export class Login {
       opened.refreshToken,
     );
     return { kind: "session", session };
+  }
+
+  /**
+   * The account whose password this is, or INVALID_CREDENTIALS. A place in the password hashing is taken
+   * first, so a login the hashing would shed is shed before it reads or counts anything.
+   */
+  async #checkPassword(
+    email: string,
+    password: string,
+    address: string,
+    allowedKinds: readonly TenantKind[],
+    origin: Origin,
+  ): Promise<SignInAccount> {
+    const check = this.passwords.enter(address);
+    try {
+      // Everything the login needs of the account, read once; asked for unknown accounts too, at the same cost.
+      const account = await findSignInAccount(this.db, email, address, new Date(Date.now() - FAMILIAR_MS));
+      const user = account && account.deletedAt === null && allowedKinds.includes(account.tenantKind) ? account : null;
+      try {
+        await this.gates.admitPassword(email, address, user?.familiar ?? false);
+      } catch (error) {
+        await this.#audit({ action: "auth.login", outcome: "failure", details: { reason: "throttled" } }, user, origin);
+        throw error;
+      }
+      const passwordOk = await check.verify(user?.passwordHash ?? null, password);
+      if (!user || !passwordOk) {
+        const reason = !user ? "unknown_account" : "wrong_password";
+        await this.#audit({ action: "auth.login", outcome: "failure", details: { reason } }, user, origin);
+        throw fail("INVALID_CREDENTIALS");
+      }
+      return user;
+    } finally {
+      check.leave();
+    }
   }
 
   /** Right password, no second factor yet: a token that only the set-up routes take. */
