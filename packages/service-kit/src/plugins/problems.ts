@@ -105,7 +105,11 @@ export const problemsPlugin = fp(
     }
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblemError(error);
-      if (problem.status >= 500) request.log.error({ err: error }, "request failed");
+      // A 503 the service chose to answer (load shed, a dependency it knows is down) is a refusal, not a
+      // fault: it is logged without a stack, which under a storm would cost more than the answer.
+      if (problem.status >= 500 && problem !== error) request.log.error({ err: error }, "request failed");
+      else if (problem.status >= 500)
+        request.log.warn({ problem: problem.code, status: problem.status, detail: problem.detail }, "request refused");
       else request.log.info({ problem: problem.code, status: problem.status }, "request refused");
       return sendProblem(request, reply, problem);
     });
