@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.unit.test.ts", "services/*/test/**/*.unit.test.ts"],
+          include: ["test/**/*.unit.test.ts", "packages/*/test/**/*.unit.test.ts", "services/*/test/**/*.unit.test.ts"],
         },
       },
       {
