@@ -27,6 +27,15 @@ export function apiKeyOf(clientKey: string, clientSecret: string): string {
   return `${API_KEY_PREFIX}${clientKey.replaceAll("-", "").toLowerCase()}_${clientSecret}`;
 }
 
+/** The client key (a UUID) and secret an API key carries; null for anything that is not one. */
+export function credentialsOfApiKey(apiKey: string): { clientKey: string; clientSecret: string } | null {
+  const match = /^ipaas_sk_([0-9a-f]{32})_([A-Za-z0-9_-]{16,})$/.exec(apiKey);
+  if (!match?.[1] || !match[2]) return null;
+  const hex = match[1];
+  const clientKey = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  return { clientKey, clientSecret: match[2] };
+}
+
 export function hashClientSecret(secret: string): string {
   return sha256Hex(secret);
 }

@@ -3,6 +3,7 @@ export {
   API_KEY_PREFIX,
   apiKeyOf,
   clientSecretMatches,
+  credentialsOfApiKey,
   hashClientSecret,
   newClientCredentials,
   newClientSecret,
