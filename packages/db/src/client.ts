@@ -16,9 +16,26 @@ export interface DbOptions {
   connectionTimeoutMs?: number;
 }
 
-/** Each client's connection pool, for `runPrepared`, and its connection string, for `listen`. */
-const pools = new WeakMap<Db, pg.Pool>();
-const urls = new WeakMap<Db, string>();
+/**
+ * What `runPrepared` and `listen` reach under a client made here: a Postgres server's connection pool, or
+ * the embedded database (see embedded.ts).
+ */
+export interface RawAccess {
+  query<Row>(statement: PreparedStatement, values: unknown[]): Promise<Row[]>;
+  listen(
+    channel: string,
+    onNotify: () => void,
+    onError: (error: unknown) => void,
+    onConnected: () => void,
+  ): Promise<() => Promise<void>>;
+}
+
+const raws = new WeakMap<Db, RawAccess>();
+
+/** Records what a client made by this package reaches underneath (for embedded.ts). */
+export function registerRawAccess(db: Db, raw: RawAccess): void {
+  raws.set(db, raw);
+}
 
 /**
  * Builds a Prisma client over node-postgres. This is the only place that knows the driver.
@@ -30,8 +47,14 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  pools.set(db, pool);
-  urls.set(db, databaseUrl);
+  registerRawAccess(db, {
+    async query<Row>(statement: PreparedStatement, values: unknown[]) {
+      const result = await pool.query({ name: statement.name, text: statement.text, values });
+      return result.rows as Row[];
+    },
+    listen: (channel, onNotify, onError, onConnected) =>
+      listenOnServer(databaseUrl, channel, onNotify, onError, onConnected),
+  });
   return db;
 }
 
@@ -49,10 +72,9 @@ export interface PreparedStatement {
  * planning a statement than running it; everything else goes through Prisma.
  */
 export async function runPrepared<Row>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
-  const pool = pools.get(db);
-  if (!pool) throw new Error("runPrepared needs a client made by createDb");
-  const result = await pool.query({ name: statement.name, text: statement.text, values });
-  return result.rows as Row[];
+  const raw = raws.get(db);
+  if (!raw) throw new Error("runPrepared needs a client made by createDb or openEmbeddedDatabase");
+  return raw.query<Row>(statement, values);
 }
 
 /** How long `listen` waits before connecting again after losing its connection (doubling, at most 30 s). */
@@ -75,9 +97,20 @@ export async function listen(
   onError: (error: unknown) => void = () => undefined,
   onConnected: () => void = () => undefined,
 ): Promise<() => Promise<void>> {
-  const url = urls.get(db);
-  if (!url) throw new Error("listen needs a client made by createDb");
+  const raw = raws.get(db);
+  if (!raw) throw new Error("listen needs a client made by createDb or openEmbeddedDatabase");
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  return raw.listen(channel, onNotify, onError, onConnected);
+}
+
+/** `listen` on a Postgres server: a connection of its own, made again whenever it is lost. */
+async function listenOnServer(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  onError: (error: unknown) => void,
+  onConnected: () => void,
+): Promise<() => Promise<void>> {
   let stopped = false;
   let client: pg.Client | null = null;
   let retry: NodeJS.Timeout | undefined;

@@ -49,20 +49,41 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   );
 }
 
+/** What the migrator needs of a database connection: statements with parameters, and scripts of many. */
+export interface MigrationSession {
+  query<Row>(text: string, params?: unknown[]): Promise<Row[]>;
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A session on a Postgres server, over a connection of its own. */
+async function serverSession(databaseUrl: string): Promise<MigrationSession> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  return {
+    query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
+    // Without parameters node-postgres sends the simple query protocol, which takes many statements.
+    exec: async (script) => {
+      await client.query(script);
+    },
+    close: () => client.end(),
+  };
+}
+
 /**
  * Applies every migration in `dir` that the database has not recorded, each in its own transaction,
  * under a Postgres advisory lock. Refuses to go on when an applied migration's file changed or an
- * earlier run failed half-way.
+ * earlier run failed half-way. `target` is a server's URL, or a session on another kind of database (the
+ * embedded one: see `openEmbeddedDatabase`), which the caller closes.
  */
-export async function migrate(databaseUrl: string, dir: string): Promise<MigrateResult> {
+export async function migrate(target: string | MigrationSession, dir: string): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const session = typeof target === "string" ? await serverSession(target) : target;
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [ADVISORY_LOCK_KEY]);
+    await session.query("SELECT pg_advisory_lock($1)", [ADVISORY_LOCK_KEY]);
     try {
-      await client.query(CREATE_MIGRATIONS_TABLE);
-      const { rows } = await client.query<{
+      await session.exec(CREATE_MIGRATIONS_TABLE);
+      const rows = await session.query<{
         migration_name: string;
         checksum: string;
         finished_at: Date | null;
@@ -87,30 +108,30 @@ export async function migrate(databaseUrl: string, dir: string): Promise<Migrate
           result.alreadyApplied.push(migration.name);
           continue;
         }
-        await applyOne(client, migration);
+        await applyOne(session, migration);
         result.applied.push(migration.name);
       }
       return result;
     } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [ADVISORY_LOCK_KEY]);
+      await session.query("SELECT pg_advisory_unlock($1)", [ADVISORY_LOCK_KEY]);
     }
   } finally {
-    await client.end();
+    if (typeof target === "string") await session.close();
   }
 }
 
-async function applyOne(client: pg.Client, migration: MigrationFile): Promise<void> {
-  await client.query("BEGIN");
+async function applyOne(session: MigrationSession, migration: MigrationFile): Promise<void> {
+  await session.exec("BEGIN");
   try {
-    await client.query(migration.sql);
-    await client.query(
+    await session.exec(migration.sql);
+    await session.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
        VALUES ($1, $2, $3, now(), 1)`,
       [randomUUID(), migration.checksum, migration.name],
     );
-    await client.query("COMMIT");
+    await session.exec("COMMIT");
   } catch (error) {
-    await client.query("ROLLBACK");
+    await session.exec("ROLLBACK");
     throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`);
   }
 }
