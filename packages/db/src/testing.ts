@@ -10,8 +10,13 @@ declare module "vitest" {
   }
 }
 
-/** The server tests create their databases on; a maintenance database on it is used to create/drop. */
-const testServerUrl = process.env.TEST_DATABASE_SERVER_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/**
+ * The server tests create their databases on (`TEST_DATABASE_SERVER_URL`, else the server of `DATABASE_URL`);
+ * its maintenance database `postgres` is used to create and drop them.
+ */
+const testServerUrl =
+  process.env.TEST_DATABASE_SERVER_URL ??
+  withDatabase(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/ipaas", "postgres");
 
 export interface TestDatabase {
   url: string;

@@ -7,7 +7,7 @@ import { basic, buildApiAuth, buildDashboard, FORM, form, freePort } from "@ipaa
 import type { FastifyInstance } from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const N = 5;
 
 const apps: FastifyInstance[] = [];
