@@ -50,6 +50,21 @@ describe("password guessing", () => {
     expect(right.json().code).toBe("RATE_LIMITED");
   });
 
+  it("forgets an address's count when the right password comes from it", async () => {
+    const org = await registerOrganization(app);
+    const from = "203.0.113.44";
+    const free = PASSWORD_PER_ADDRESS.freeAttempts;
+    for (let i = 0; i < free - 1; i++) {
+      expect((await login(app, from, { email: org.email, password: WRONG })).statusCode).toBe(401);
+    }
+    expect((await login(app, from, { email: org.email, password: PASSWORD })).statusCode).toBe(200);
+    // Counting on, the next wrong one would close the gate; forgotten, the free attempts start again.
+    for (let i = 0; i < free; i++) {
+      expect((await login(app, from, { email: org.email, password: WRONG })).statusCode).toBe(401);
+    }
+    expect((await login(app, from, { email: org.email, password: WRONG })).statusCode).toBe(429);
+  });
+
   it("never lets a stranger's wrong passwords lock the owner out (finding 10)", async () => {
     const org = await registerOrganization(app);
     for (let i = 0; i < 12; i++) {

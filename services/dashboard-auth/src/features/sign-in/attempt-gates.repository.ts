@@ -48,9 +48,19 @@ export async function passGate(db: DbOrTx, key: string, policy: GatePolicy, now:
   return { passed: false, retryAfterMs: Math.max(0, (gate?.nextAttemptAt.getTime() ?? now.getTime()) - now.getTime()) };
 }
 
-/** Opens the gate and forgets its count (after a success). */
+/**
+ * Opens the gates and forgets their counts (after a success). Their rows are locked in the order of `keys`,
+ * the order attempts pass them in: a reset and a concurrent attempt on the same gates then wait for each
+ * other instead of deadlocking.
+ */
 export async function resetGates(db: DbOrTx, keys: string[]): Promise<void> {
-  await db.attemptGate.deleteMany({ where: { key: { in: keys } } });
+  await db.$executeRaw`
+    WITH locked AS (
+      SELECT g."key" FROM "attempt_gates" g
+       WHERE g."key" = ANY(${keys}::text[])
+       ORDER BY array_position(${keys}::text[], g."key")
+         FOR UPDATE)
+    DELETE FROM "attempt_gates" g USING locked WHERE g."key" = locked."key"`;
 }
 
 /** Drops gates nobody has touched since `before`; they would count afresh anyway. */
