@@ -118,6 +118,19 @@ describe("pnpm demo", () => {
     expect(await dashboard.db.user.count()).toBe(3);
   }, 120_000);
 
+  it("sets the owner's password when an earlier run stopped before it could", async () => {
+    // As if a run had been stopped right after making the owner: the one-time link was never used.
+    const owner = await dashboard.db.user.findUniqueOrThrow({ where: { email: "owner@demo.example.test" } });
+    await dashboard.db.user.update({
+      where: { id: owner.id },
+      data: { passwordHash: `${owner.passwordHash}-unknown`, passwordChangedAt: null },
+    });
+    const run = await runDemo(env);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(await dashboard.db.user.count()).toBe(3);
+  }, 120_000);
+
   it("refuses outside development", async () => {
     const run = await runDemo({ ...env, NODE_ENV: "production" });
     expect(run.status).not.toBe(0);

@@ -9,7 +9,7 @@ import { credentialsOfApiKey } from "@ipaas/domain";
 import { loadDotEnv, type MasterKey, masterKeyOf } from "@ipaas/service-kit";
 import { generate } from "otplib";
 import { dashboardConfig } from "../config";
-import { bootstrapOwner } from "../features/banks/bootstrap";
+import { bootstrapOwner, setupLink } from "../features/banks/bootstrap";
 import { createPasswords } from "../features/passwords/passwords";
 
 const PASSWORD = "violet-harbour-kestrel-1917";
@@ -115,11 +115,15 @@ class Demo {
 
   async owner(): Promise<{ token: string; secret: string }> {
     const main = await this.db.tenant.findFirst({ where: { kind: "MAIN" }, include: { users: true } });
-    if (main && !main.users.some((u) => u.email === OWNER.email)) {
+    const owner = main?.users.find((u) => u.email === OWNER.email);
+    if (main && !owner) {
       throw new DemoError("this database has a platform owner of its own: run the demo on a fresh database");
     }
-    if (!main) {
-      const { setupToken } = await bootstrapOwner(this.db, await createPasswords(), OWNER);
+    // The owner sets a password from a one-time link; an earlier run that stopped before may have left it unset.
+    if (!owner || owner.passwordChangedAt === null) {
+      const { setupToken } = owner
+        ? await setupLink(this.db, OWNER.email)
+        : await bootstrapOwner(this.db, await createPasswords(), OWNER);
       const reset = await call(`${this.dashboard}/v1/auth/reset-password`, "POST", {
         token: setupToken,
         password: PASSWORD,
