@@ -41,6 +41,15 @@ export {
   type TokenRevokedEvent,
 } from "./contracts";
 export { StreamFollower, type StreamFollowerOptions } from "./follower";
+export {
+  LocalBus,
+  type LocalConsumerOptions,
+  type LocalFeed,
+  type LocalMessage,
+  LocalPublishRefused,
+  type LocalStreamOptions,
+  subjectMatches,
+} from "./local-bus";
 export { type EventsLogger, silentLogger } from "./logger";
 export {
   type LinkStatus,

@@ -1,0 +1,316 @@
+// The in-process event bus: the part of JetStream the relay and the consumers rely on, kept in this
+// process's memory, for the embedded development mode (one process, no NATS server). Streams capture
+// subjects (with `*` and `>` wildcards) and drop a message id seen within their duplicate window; pull
+// consumers, durable or ephemeral, get each message until it is acknowledged, again after a nak's delay or
+// when the ack wait passes, up to their delivery limit; a terminated message is never delivered again. A
+// work-queue stream forgets a message once it is acknowledged, a stream with a maximum age once it is that
+// old. Nothing survives the process: the outbox in the database is what keeps events across a restart.
+
+/** A message id published again within the duplicate window is stored once. JetStream's default. */
+const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+
+export interface LocalStreamOptions {
+  name: string;
+  subjects: string[];
+  retention?: "limits" | "workqueue";
+  maxAgeMs?: number;
+  duplicateWindowMs?: number;
+}
+
+export interface LocalConsumerOptions {
+  /** Only these subjects; every subject of the stream when empty. */
+  filterSubjects?: string[];
+  /** Where a new consumer starts: the first message kept, the next one published, or a sequence or time. */
+  deliver?: "all" | "new" | { startSequence: number } | { startTime: Date };
+  ackWaitMs?: number;
+  /** Deliveries before a message is given up; -1 for no limit. */
+  maxDeliver?: number;
+  /** Waits before each redelivery of an unacknowledged message, in place of the ack wait. */
+  backoffMs?: number[];
+}
+
+/** A message as a consumer receives it. */
+export interface LocalMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly streamSequence: number;
+  /** 1 on the first delivery. */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  ack(): void;
+  /** Deliver it again, after `delayMs` (at once without one). */
+  nak(delayMs?: number): void;
+  /** Never deliver it again. */
+  term(): void;
+}
+
+/** A consumer's messages as they become available; `close` ends the iteration. */
+export interface LocalFeed extends AsyncIterable<LocalMessage> {
+  close(): void;
+}
+
+/** The message itself was refused (no stream captures its subject): retrying the same message will not help. */
+export class LocalPublishRefused extends Error {
+  override name = "LocalPublishRefused";
+}
+
+interface Stored {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  headers: ReadonlyMap<string, string>;
+  at: number;
+  msgId: string | undefined;
+}
+
+/** NATS subject matching: tokens split on `.`, `*` matches one token, a final `>` one or more. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const want = pattern.split(".");
+  const have = subject.split(".");
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === ">") return have.length > i;
+    if (i >= have.length || (want[i] !== "*" && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
+}
+
+class LocalStream {
+  readonly messages: Stored[] = [];
+  readonly consumers = new Map<string, LocalConsumer>();
+  #lastSeq = 0;
+  readonly #seen = new Map<string, { seq: number; at: number }>();
+
+  constructor(public options: LocalStreamOptions) {}
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  captures(subject: string): boolean {
+    return this.options.subjects.some((pattern) => subjectMatches(pattern, subject));
+  }
+
+  append(
+    subject: string,
+    data: Uint8Array,
+    headers: ReadonlyMap<string, string>,
+    msgId: string | undefined,
+    now: number,
+  ) {
+    this.expire(now);
+    const window = this.options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
+    for (const [id, seen] of this.#seen) if (now - seen.at > window) this.#seen.delete(id);
+    const earlier = msgId === undefined ? undefined : this.#seen.get(msgId);
+    if (earlier) return { seq: earlier.seq, duplicate: true };
+    this.#lastSeq += 1;
+    const stored: Stored = { seq: this.#lastSeq, subject, data, headers, at: now, msgId };
+    this.messages.push(stored);
+    if (msgId !== undefined) this.#seen.set(msgId, { seq: stored.seq, at: now });
+    for (const consumer of this.consumers.values()) consumer.wake();
+    return { seq: stored.seq, duplicate: false };
+  }
+
+  /** Drops what is older than the stream's maximum age. */
+  expire(now: number): void {
+    const maxAge = this.options.maxAgeMs;
+    if (maxAge === undefined) return;
+    while (this.messages[0] && now - this.messages[0].at > maxAge) this.messages.shift();
+  }
+
+  /** A work queue forgets a message once it is acknowledged. */
+  acknowledged(seq: number): void {
+    if (this.options.retention !== "workqueue") return;
+    const index = this.messages.findIndex((m) => m.seq === seq);
+    if (index >= 0) this.messages.splice(index, 1);
+  }
+}
+
+class LocalConsumer {
+  /** The next stream sequence this consumer has not delivered yet. */
+  #next: number;
+  /** Delivered, not yet acknowledged: when each is due again, and how often it was delivered. */
+  readonly #pending = new Map<number, { dueAt: number; deliveries: number }>();
+  readonly #waiters = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stream: LocalStream,
+    readonly options: LocalConsumerOptions,
+    private readonly now: () => number,
+  ) {
+    const deliver = options.deliver ?? "all";
+    if (deliver === "new") this.#next = stream.lastSeq + 1;
+    else if (deliver === "all") this.#next = 1;
+    else if ("startSequence" in deliver) this.#next = deliver.startSequence;
+    else this.#next = stream.messages.find((m) => m.at >= deliver.startTime.getTime())?.seq ?? stream.lastSeq + 1;
+  }
+
+  wake(): void {
+    for (const waiter of this.#waiters) waiter();
+    this.#waiters.clear();
+  }
+
+  #wants(message: Stored): boolean {
+    const filters = this.options.filterSubjects ?? [];
+    return filters.length === 0 || filters.some((pattern) => subjectMatches(pattern, message.subject));
+  }
+
+  /** The next message due, marking it delivered; null when none is due now. */
+  take(): LocalMessage | null {
+    const now = this.now();
+    this.stream.expire(now);
+    const kept = new Set(this.stream.messages.map((m) => m.seq));
+    // A message the stream no longer keeps (expired, or acknowledged elsewhere in a work queue) is not owed.
+    for (const seq of this.#pending.keys()) if (!kept.has(seq)) this.#pending.delete(seq);
+    // Redeliveries first, oldest sequence first, as JetStream does.
+    const due = [...this.#pending].filter(([, state]) => state.dueAt <= now).sort(([a], [b]) => a - b)[0];
+    if (due) return this.#deliver(due[0], due[1].deliveries + 1);
+    for (const message of this.stream.messages) {
+      if (message.seq < this.#next) continue;
+      this.#next = message.seq + 1;
+      if (this.#wants(message)) return this.#deliver(message.seq, 1);
+    }
+    return null;
+  }
+
+  /** When the earliest pending message is due again; undefined when none waits. */
+  #nextDue(): number | undefined {
+    let earliest: number | undefined;
+    for (const { dueAt } of this.#pending.values())
+      earliest = earliest === undefined ? dueAt : Math.min(earliest, dueAt);
+    return earliest;
+  }
+
+  #deliver(seq: number, deliveries: number): LocalMessage | null {
+    const message = this.stream.messages.find((m) => m.seq === seq);
+    const maxDeliver = this.options.maxDeliver ?? -1;
+    if (!message || (maxDeliver > 0 && deliveries > maxDeliver)) {
+      this.#settle(seq, false);
+      return this.take();
+    }
+    const backoff = this.options.backoffMs;
+    const wait = backoff?.[Math.min(deliveries - 1, backoff.length - 1)] ?? this.options.ackWaitMs ?? 30_000;
+    this.#pending.set(seq, { dueAt: this.now() + wait, deliveries });
+    let settled = false;
+    const once = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      action();
+    };
+    return {
+      subject: message.subject,
+      data: message.data,
+      headers: message.headers,
+      streamSequence: seq,
+      deliveryCount: deliveries,
+      redelivered: deliveries > 1,
+      ack: () => once(() => this.#settle(seq, true)),
+      term: () => once(() => this.#settle(seq, false)),
+      nak: (delayMs = 0) =>
+        once(() => {
+          this.#pending.set(seq, { dueAt: this.now() + delayMs, deliveries });
+          this.#schedule();
+        }),
+    };
+  }
+
+  #settle(seq: number, acknowledged: boolean): void {
+    this.#pending.delete(seq);
+    if (acknowledged) this.stream.acknowledged(seq);
+  }
+
+  /** Wakes the feed when the earliest pending message falls due. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    const due = this.#nextDue();
+    if (due === undefined) return;
+    this.#timer = setTimeout(() => this.wake(), Math.max(0, due - this.now()));
+    this.#timer.unref();
+  }
+
+  feed(): LocalFeed {
+    let closed = false;
+    const consumer = this;
+    return {
+      close: () => {
+        closed = true;
+        consumer.wake();
+      },
+      async *[Symbol.asyncIterator]() {
+        while (!closed) {
+          const message = consumer.take();
+          if (message) {
+            consumer.#schedule();
+            yield message;
+            continue;
+          }
+          consumer.#schedule();
+          await new Promise<void>((resolve) => consumer.#waiters.add(resolve));
+        }
+      },
+    };
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.wake();
+  }
+}
+
+/** Streams and consumers in this process's memory. */
+export class LocalBus {
+  readonly #streams = new Map<string, LocalStream>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Creates the stream, or brings an existing one to these subjects and limits. */
+  ensureStream(options: LocalStreamOptions): void {
+    const existing = this.#streams.get(options.name);
+    if (existing) {
+      existing.options = { ...options, retention: existing.options.retention ?? options.retention };
+      return;
+    }
+    this.#streams.set(options.name, new LocalStream(options));
+  }
+
+  /** Stores a message in the stream that captures its subject; a message id seen lately is stored once. */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    options: { msgId?: string; headers?: ReadonlyMap<string, string> } = {},
+  ): { stream: string; seq: number; duplicate: boolean } {
+    const stream = [...this.#streams.values()].find((s) => s.captures(subject));
+    if (!stream) throw new LocalPublishRefused(`no stream captures ${subject}`);
+    const stored = stream.append(subject, data, options.headers ?? new Map(), options.msgId, this.now());
+    return { stream: stream.options.name, ...stored };
+  }
+
+  /**
+   * The consumer `name` of the stream: an existing one keeps its place (and ignores `options`), a new one
+   * starts where `options.deliver` says.
+   */
+  consumer(streamName: string, name: string, options: LocalConsumerOptions = {}): { feed(): LocalFeed } {
+    const stream = this.#streams.get(streamName);
+    if (!stream) throw new LocalPublishRefused(`no stream ${streamName}`);
+    let consumer = stream.consumers.get(name);
+    if (!consumer) {
+      consumer = new LocalConsumer(stream, options, this.now);
+      stream.consumers.set(name, consumer);
+    }
+    return consumer;
+  }
+
+  deleteConsumer(streamName: string, name: string): void {
+    const stream = this.#streams.get(streamName);
+    stream?.consumers.get(name)?.stop();
+    stream?.consumers.delete(name);
+  }
+
+  /** How many messages the stream keeps now. */
+  size(streamName: string): number {
+    const stream = this.#streams.get(streamName);
+    stream?.expire(this.now());
+    return stream?.messages.length ?? 0;
+  }
+}
