@@ -41,7 +41,7 @@ export class PasswordChange {
       );
       throw fail("WRONG_PASSWORD");
     }
-    this.passwords.accept(input.password, user);
+    await this.passwords.accept(input.password, user);
     const passwordHash = await this.passwords.hash(input.password, origin.ip ?? undefined);
     await this.db.$transaction(async (tx) => {
       await setPasswordHash(tx, user.id, passwordHash, new Date());

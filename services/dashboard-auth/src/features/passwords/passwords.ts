@@ -22,7 +22,7 @@ export interface Passwords {
    */
   enter(address?: string): PasswordCheck;
   /** Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person. */
-  accept(password: string, person: { email: string; name: string }): void;
+  accept(password: string, person: { email: string; name: string }): Promise<void>;
 }
 
 /** A place in the password hashing, held from `enter` until `leave` whatever its holder does meanwhile. */
@@ -138,8 +138,8 @@ export async function createPasswords(slots = new HashingSlots()): Promise<Passw
         check.leave();
       }
     },
-    accept(password, { email, name }) {
-      const verdict = policy.check(password, [email, email.split("@")[0] ?? "", name]);
+    async accept(password, { email, name }) {
+      const verdict = await policy.check(password, [email, email.split("@")[0] ?? "", name]);
       if (!verdict.ok) throw invalidField("password", verdict.reason, "WEAK_PASSWORD");
     },
   };

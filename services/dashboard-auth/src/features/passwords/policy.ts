@@ -1,6 +1,4 @@
-import { ZxcvbnFactory } from "@zxcvbn-ts/core";
-import * as common from "@zxcvbn-ts/language-common";
-import * as english from "@zxcvbn-ts/language-en";
+import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 const MIN_PASSWORD_LENGTH = 8;
 /** Generous on purpose (passphrases, password managers); only a bound against abuse of the hash. */
@@ -17,25 +15,43 @@ export type PasswordVerdict = { ok: true } | { ok: false; reason: string };
  * "password1234" is refused while a long passphrase of any shape is accepted.
  */
 export class PasswordPolicy {
-  readonly #zxcvbn = new ZxcvbnFactory({
-    translations: english.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-  });
-  readonly #common: Set<string>;
+  #loaded: Promise<{ zxcvbn: ZxcvbnFactory; common: Set<string> }> | null = null;
 
-  constructor() {
-    // ~49k most common passwords, shipped with the package: the local blocklist.
-    const passwords = (common.dictionary as Record<string, unknown>)["passwords-common"];
-    if (!Array.isArray(passwords)) throw new Error("the common-password list is missing");
-    this.#common = new Set(passwords.map((p) => String(p).toLowerCase()));
+  /**
+   * The dictionaries take about 45 MB of heap, so they are loaded at the first check that needs them rather
+   * than at start: an instance that only signs people in never holds them.
+   */
+  #dictionaries(): Promise<{ zxcvbn: ZxcvbnFactory; common: Set<string> }> {
+    this.#loaded ??= (async () => {
+      const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+        import("@zxcvbn-ts/core"),
+        import("@zxcvbn-ts/language-common"),
+        import("@zxcvbn-ts/language-en"),
+      ]);
+      // ~49k most common passwords, shipped with the package: the local blocklist.
+      const passwords = (common.dictionary as Record<string, unknown>)["passwords-common"];
+      if (!Array.isArray(passwords)) throw new Error("the common-password list is missing");
+      return {
+        zxcvbn: new ZxcvbnFactory({
+          translations: english.translations,
+          graphs: common.adjacencyGraphs,
+          dictionary: { ...common.dictionary, ...english.dictionary },
+        }),
+        common: new Set(passwords.map((p) => String(p).toLowerCase())),
+      };
+    })().catch((error: unknown) => {
+      this.#loaded = null;
+      throw error;
+    });
+    return this.#loaded;
   }
 
-  check(password: string, context: string[] = []): PasswordVerdict {
+  async check(password: string, context: string[] = []): Promise<PasswordVerdict> {
     const length = [...password].length;
     if (length < MIN_PASSWORD_LENGTH) return { ok: false, reason: `use at least ${MIN_PASSWORD_LENGTH} characters` };
     if (length > MAX_PASSWORD_LENGTH) return { ok: false, reason: `use at most ${MAX_PASSWORD_LENGTH} characters` };
-    if (this.#common.has(password.toLowerCase())) {
+    const { zxcvbn, common } = await this.#dictionaries();
+    if (common.has(password.toLowerCase())) {
       return { ok: false, reason: "this is one of the most common passwords" };
     }
     const lowered = password.toLowerCase();
@@ -43,7 +59,7 @@ export class PasswordPolicy {
       return { ok: false, reason: "do not use your name or email as your password" };
     }
     if (length >= LONG_ENOUGH) return { ok: true };
-    const result = this.#zxcvbn.check(password, context);
+    const result = zxcvbn.check(password, context);
     if (result.score >= 2) return { ok: true };
     const warning = result.feedback.warning;
     const suggestion = result.feedback.suggestions[0];

@@ -121,7 +121,7 @@ export class PasswordReset {
       throw fail("INVALID_RESET_TOKEN");
     }
     const { user } = row;
-    this.passwords.accept(password, user);
+    await this.passwords.accept(password, user);
     const passwordHash = await this.passwords.hash(password);
     await this.db.$transaction(async (tx) => {
       if (!(await claimResetToken(tx, row, now))) throw fail("INVALID_RESET_TOKEN");

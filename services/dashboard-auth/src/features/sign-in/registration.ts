@@ -211,7 +211,7 @@ export class Registration {
   }
 
   async #hashPassword(input: FirstUser, email: string, origin: Origin): Promise<string> {
-    this.passwords.accept(input.password, { email, name: input.name });
+    await this.passwords.accept(input.password, { email, name: input.name });
     return this.passwords.hash(input.password, origin.ip ?? undefined);
   }
 

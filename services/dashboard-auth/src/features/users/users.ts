@@ -135,7 +135,7 @@ export class UserAdmin {
     const email = input.email.trim().toLowerCase();
     const role = await this.#assignableRole(actor, tenant, input.role_id);
     const modules = await this.#checkGrants(actor, input.permissions, []);
-    this.passwords.accept(input.password, { email, name: input.name });
+    await this.passwords.accept(input.password, { email, name: input.name });
     if (await emailInUse(this.db, email)) throw emailTaken();
     const passwordHash = await this.passwords.hash(input.password);
     try {
