@@ -1,20 +1,7 @@
 import type { Db, Tx } from "@ipaas/db";
-import {
-  AckPolicy,
-  type Consumer,
-  type ConsumerConfig,
-  type ConsumerMessages,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-  PubHeaders,
-} from "@nats-io/jetstream";
-import { nanos, nuid } from "@nats-io/transport-node";
 import { type DomainEvent, EVENT_TYPE_HEADER, PoisonMessageError, parseEvent } from "./contracts";
 import { backoffMs, describeError, type EventsLogger, type Sleep, silentLogger, sleep } from "./logger";
-import type { NatsLink } from "./nats-link";
-import { ensureDurableConsumer } from "./stream";
+import type { ConsumerSpec, EventLink, EventMessage, MessageFeed, OpenedConsumer } from "./transport";
 
 export interface MessageContext {
   /** The publisher's message id (Nats-Msg-Id: the outbox id); `<stream>:<sequence>` when absent. */
@@ -33,7 +20,7 @@ export type EventHandler = (event: DomainEvent, context: MessageContext) => Prom
 export type EphemeralStart = "new" | "all" | { startTime: Date };
 
 export interface StartConsumerOptions {
-  link: NatsLink;
+  link: EventLink;
   stream: string;
   /**
    * A durable consumer shared by every instance that names it: each event is handled once per name
@@ -77,18 +64,11 @@ function defaultNakDelay(deliveryCount: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, Math.min(deliveryCount - 1, 10)));
 }
 
-function isNotFound(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.ConsumerNotFound || err.code === JetStreamApiCodes.StreamNotFound)
-  );
-}
-
 class ConsumerRunner implements RunningConsumer {
   private readonly logger: EventsLogger;
   private stopped = false;
   private wait: Sleep | null = null;
-  private messages: ConsumerMessages | null = null;
+  private messages: MessageFeed | null = null;
   private readonly loop: Promise<void>;
   private readonly unsubscribe: () => void;
   /** Ephemeral only: the server-side consumer name, and the stream position to resume from if it is lost. */
@@ -116,8 +96,7 @@ class ConsumerRunner implements RunningConsumer {
     await this.loop;
     if (this.ephemeralName && this.options.link.isConnected()) {
       try {
-        const jsm = await this.options.link.jetstreamManager();
-        await jsm.consumers.delete(this.options.stream, this.ephemeralName);
+        await this.options.link.deleteConsumer(this.options.stream, this.ephemeralName);
       } catch {
         // The server removes it after inactiveThreshold anyway.
       }
@@ -145,11 +124,10 @@ class ConsumerRunner implements RunningConsumer {
       try {
         const consumer = await this.open();
         if (this.stopped) break;
+        // The feed ends when the consumer or stream disappears, so it is recreated below.
         const messages = await consumer.consume({
-          max_messages: this.options.maxMessages ?? 32,
-          expires: this.options.expiresMs ?? 30_000,
-          // End the iterator when the consumer or stream disappears, so it is recreated below.
-          abort_on_missing_resource: true,
+          maxMessages: this.options.maxMessages ?? 32,
+          expiresMs: this.options.expiresMs ?? 30_000,
         });
         this.messages = messages;
         if (this.stopped) {
@@ -182,75 +160,63 @@ class ConsumerRunner implements RunningConsumer {
     }
   }
 
-  private async open(): Promise<Consumer> {
+  private async open(): Promise<OpenedConsumer> {
     const { link, stream } = this.options;
-    const jsm = await link.jetstreamManager();
-    const js = link.jetstream();
+    const settings = {
+      filterSubjects: this.options.filterSubjects,
+      ackWaitMs: this.options.ackWaitMs ?? 30_000,
+      maxDeliver: this.options.maxDeliver ?? -1,
+    };
     const durable = this.options.durableName;
     if (durable) {
-      if (this.options.ensureDurable ?? true) {
-        await ensureDurableConsumer(jsm, stream, {
-          name: durable,
-          filterSubjects: this.options.filterSubjects,
-          ackWaitMs: this.options.ackWaitMs ?? 30_000,
-          maxDeliver: this.options.maxDeliver ?? -1,
-          backoffMs: this.options.backoffMs,
-        });
-      }
-      return js.consumers.get(stream, durable);
+      return link.openConsumer(stream, {
+        ...settings,
+        kind: "durable",
+        name: durable,
+        ensure: this.options.ensureDurable ?? true,
+        backoffMs: this.options.backoffMs,
+      });
     }
-    if (this.ephemeralName) {
-      try {
-        return await js.consumers.get(stream, this.ephemeralName);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        this.logger.warn({ stream, consumer: this.ephemeralName }, "ephemeral consumer lost; recreating it");
-      }
+    const resume = this.ephemeralName;
+    const opened = await link.openConsumer(stream, {
+      ...settings,
+      kind: "ephemeral",
+      resume,
+      start: this.ephemeralStart(),
+      inactiveThresholdMs: this.options.inactiveThresholdMs ?? 60_000,
+    });
+    if (resume && opened.name !== resume) {
+      this.logger.warn({ stream, consumer: resume }, "ephemeral consumer lost; recreating it");
     }
-    const name = `ipaas_${nuid.next()}`;
-    const info = await jsm.consumers.add(stream, { ...this.ephemeralConfig(), name });
-    if (this.lastStreamSeq === 0) this.lastStreamSeq = info.delivered.stream_seq;
-    this.ephemeralName = name;
-    return js.consumers.get(stream, name);
+    if (opened.name !== resume && this.lastStreamSeq === 0) this.lastStreamSeq = opened.startedAfter;
+    this.ephemeralName = opened.name;
+    return opened;
   }
 
-  private ephemeralConfig(): Partial<ConsumerConfig> {
-    const filters = this.options.filterSubjects ?? [];
-    const [only, ...rest] = filters;
-    const config: Partial<ConsumerConfig> = {
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
-      max_deliver: this.options.maxDeliver ?? -1,
-      inactive_threshold: nanos(this.options.inactiveThresholdMs ?? 60_000),
-      mem_storage: true,
-      num_replicas: 1,
-      ...(only === undefined ? {} : rest.length === 0 ? { filter_subject: only } : { filter_subjects: filters }),
-    };
+  /** Where a new ephemeral consumer starts (used only when the one it had is gone, or at the first open). */
+  private ephemeralStart(): Extract<ConsumerSpec, { kind: "ephemeral" }>["start"] {
     const start = this.options.start ?? "new";
     // A replacement for a lost consumer resumes where the last one was, including messages still to retry.
     // (With nothing seen yet, "all" and a start time simply start over as the lost consumer did.)
     if (this.ephemeralName && (start === "new" || this.lastStreamSeq > 0 || this.nakedSeqs.size > 0)) {
-      const resumeAt = Math.min(this.lastStreamSeq + 1, ...this.nakedSeqs);
-      return { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAt };
+      return { startSequence: Math.min(this.lastStreamSeq + 1, ...this.nakedSeqs) };
     }
-    if (start === "new") return { ...config, deliver_policy: DeliverPolicy.New };
-    if (start === "all") return { ...config, deliver_policy: DeliverPolicy.All };
-    return { ...config, deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.startTime.toISOString() };
+    return start;
   }
 
-  private async handle(m: JsMsg): Promise<void> {
-    const seq = m.info.streamSequence;
+  private async handle(m: EventMessage): Promise<void> {
+    const seq = m.streamSequence;
     this.lastStreamSeq = Math.max(this.lastStreamSeq, seq);
     const context: MessageContext = {
-      messageId: m.headers?.get(PubHeaders.MsgIdHdr) || `${this.options.stream}:${seq}`,
+      messageId: m.messageId ?? `${this.options.stream}:${seq}`,
       redelivered: m.redelivered,
       streamSequence: seq,
-      deliveryCount: m.info.deliveryCount,
+      deliveryCount: m.deliveryCount,
       subject: m.subject,
     };
     let event: DomainEvent;
     try {
-      event = parseEvent(m.headers?.get(EVENT_TYPE_HEADER) ?? "", m.data);
+      event = parseEvent(m.header(EVENT_TYPE_HEADER) ?? "", m.data);
     } catch (err) {
       const reason = err instanceof PoisonMessageError ? err.message : describeError(err);
       this.logger.error(

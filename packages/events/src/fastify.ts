@@ -5,7 +5,6 @@ import fp from "fastify-plugin";
 import { DEFAULT_SUBJECT_PREFIX, type StreamDefinition } from "./contracts";
 import { NatsLink } from "./nats-link";
 import { OutboxRelay } from "./relay";
-import { ensureStream } from "./stream";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -48,10 +47,9 @@ export const eventsPlugin = fp(
     const subjectPrefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
     const logger = app.log.child({ component: "events" });
     const link = new NatsLink({ servers: options.servers, name: options.name, logger });
-    link.onConnect(async (connected) => {
-      const jsm = await connected.jetstreamManager();
+    link.onConnect(async () => {
       for (const stream of options.streams) {
-        await ensureStream(jsm, {
+        await link.ensureStream({
           name: stream.name,
           subjects: stream.subjects(subjectPrefix),
           ...(stream.retention ? { retention: stream.retention } : {}),

@@ -1,10 +1,10 @@
 import { startConsumer } from "./consumer";
 import type { DomainEvent } from "./contracts";
 import { describeError, type EventsLogger, type Sleep, sleep } from "./logger";
-import type { NatsLink } from "./nats-link";
+import type { EventLink } from "./transport";
 
 export interface StreamFollowerOptions {
-  link: NatsLink;
+  link: EventLink;
   stream: string;
   filterSubjects: string[];
   logger: EventsLogger;

@@ -66,3 +66,11 @@ export {
   ensureDurableConsumer,
   ensureStream,
 } from "./stream";
+export type {
+  ConsumerSpec,
+  ConsumerStart,
+  EventLink,
+  EventMessage,
+  MessageFeed,
+  OpenedConsumer,
+} from "./transport";

@@ -1,6 +1,9 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { backoffMs, describeError, type EventsLogger, type Sleep, silentLogger, sleep } from "./logger";
+import { describeNatsPublishError, openNatsConsumer, publishTo, refusedByNats } from "./nats-jetstream";
+import { type EnsureStreamOptions, ensureStream } from "./stream";
+import type { ConsumerSpec, EventLink, LinkStatus, OpenedConsumer } from "./transport";
 
 export interface NatsLinkOptions {
   /** One URL or several, e.g. "nats://127.0.0.1:4222". */
@@ -27,10 +30,7 @@ export interface NatsLinkOptions {
   >;
 }
 
-export interface LinkStatus {
-  ok: boolean;
-  detail: string;
-}
+export type { LinkStatus } from "./transport";
 
 /** Run after every connect and reconnect (e.g. to ensure streams). Retried with backoff while it throws. */
 export type OnConnectHook = (link: NatsLink) => Promise<void> | void;
@@ -66,7 +66,7 @@ function connectFailureReason(err: unknown): string {
  * retrying with capped backoff for as long as it takes (a service boots with NATS down); once connected
  * the client reconnects by itself forever. `onConnect` hooks run after every (re)connect.
  */
-export class NatsLink {
+export class NatsLink implements EventLink {
   private readonly servers: string[];
   private readonly logger: EventsLogger;
   private state: State = { kind: "idle" };
@@ -149,6 +149,35 @@ export class NatsLink {
     const nc = this.connection();
     this.jsm ??= await jetstreamManager(nc, { timeout: this.options.requestTimeoutMs ?? 5_000, checkAPI: false });
     return this.jsm;
+  }
+
+  async ensureStream(options: EnsureStreamOptions): Promise<void> {
+    await ensureStream(await this.jetstreamManager(), options);
+  }
+
+  /** Rejects at once when NATS is down, rather than waiting out the ack timeout. */
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    options: { msgId: string; headers: Record<string, string>; timeoutMs: number },
+  ): Promise<{ seq: number; duplicate: boolean }> {
+    return publishTo(this.jetstream(), subject, data, options);
+  }
+
+  refusedMessage(error: unknown): boolean {
+    return refusedByNats(error);
+  }
+
+  describePublishError(error: unknown): string {
+    return describeNatsPublishError(error);
+  }
+
+  async openConsumer(stream: string, spec: ConsumerSpec): Promise<OpenedConsumer> {
+    return openNatsConsumer(this.jetstream(), await this.jetstreamManager(), stream, spec);
+  }
+
+  async deleteConsumer(stream: string, name: string): Promise<void> {
+    await (await this.jetstreamManager()).consumers.delete(stream, name);
   }
 
   /**

@@ -1,9 +1,7 @@
 import { type Db, Prisma, type Tx } from "@ipaas/db";
-import { JetStreamApiError, JetStreamError, type PubAck } from "@nats-io/jetstream";
-import { errors, headers } from "@nats-io/transport-node";
 import { EVENT_TYPE_HEADER } from "./contracts";
 import { backoffMs, describeError, type EventsLogger, type Sleep, silentLogger, sleep } from "./logger";
-import type { NatsLink } from "./nats-link";
+import type { EventLink } from "./transport";
 
 /** An outbox row as the relay sees it. */
 export interface OutboxRow {
@@ -23,7 +21,7 @@ export interface RelayObserver {
    * this throws, the transaction rolls back as if the process had died at that point: the rows stay
    * pending and are published again later (JetStream drops the duplicate).
    */
-  published?(row: OutboxRow, ack: PubAck): void | Promise<void>;
+  published?(row: OutboxRow, ack: { seq: number; duplicate: boolean }): void | Promise<void>;
   /** A row this relay set aside for good. */
   parked?(row: ParkedRow): void;
 }
@@ -39,7 +37,7 @@ export interface ParkedRow {
 
 export interface OutboxRelayOptions {
   db: Db;
-  link: NatsLink;
+  link: EventLink;
   logger?: EventsLogger;
   /** Rows claimed per transaction. Default 100. */
   batchSize?: number;
@@ -90,40 +88,6 @@ interface Pass {
 
 function newPass(): Pass {
   return { after: null, refused: [], confirmed: [] };
-}
-
-/** The message of a publish failure as stored in `lastError`: says what a bare "no responders" means. */
-function describePublishError(err: unknown): string {
-  if (isNoResponders(err)) return "NoResponders: no stream captures this subject (or JetStream is off)";
-  return describeError(err, 200);
-}
-
-function isNoResponders(err: unknown): boolean {
-  // JetStream reports "no responders" to a publish as JetStreamNotEnabled (not exported), with the
-  // core RequestError as its cause.
-  const cause = err instanceof Error ? err.cause : undefined;
-  return (
-    err instanceof Error &&
-    err.name === "JetStreamNotEnabled" &&
-    cause instanceof errors.RequestError &&
-    cause.isNoResponders()
-  );
-}
-
-/**
- * True when NATS (or the client, before sending) refused this particular message: no stream captures its
- * subject, the stream answered with an error, or the subject or size is invalid. False for everything
- * that says nothing about the message — not connected, a timeout, a dropped connection — and for errors
- * we do not recognise, which are treated as an outage: retried, never counted against the row.
- */
-function refusedByNats(err: unknown): boolean {
-  return (
-    isNoResponders(err) ||
-    err instanceof JetStreamApiError ||
-    err instanceof JetStreamError ||
-    err instanceof errors.InvalidSubjectError ||
-    err instanceof errors.InvalidArgumentError
-  );
 }
 
 /**
@@ -294,13 +258,13 @@ export class OutboxRelay {
         try {
           for (const row of rows) {
             if (Date.now() - startedAt > budgetMs) break;
-            let ack: PubAck;
+            let ack: { seq: number; duplicate: boolean };
             try {
               ack = await this.publish(link, row);
             } catch (err) {
-              const lastError = describePublishError(err);
+              const lastError = link.describePublishError(err);
               await tx.outboxEvent.update({ where: { id: row.id }, data: { lastError } });
-              if (!link.isConnected() || !refusedByNats(err)) {
+              if (!link.isConnected() || !link.refusedMessage(err)) {
                 this.logger.warn(
                   { outboxId: row.id, type: row.type, err: lastError },
                   "outbox publish failed: NATS unreachable or not answering; will retry",
@@ -388,15 +352,11 @@ export class OutboxRelay {
       FOR UPDATE SKIP LOCKED`;
   }
 
-  private async publish(link: NatsLink, row: OutboxRow): Promise<PubAck> {
-    // Throws at once when NATS is down, rather than waiting out the ack timeout with the rows locked.
-    const js = link.jetstream();
-    const h = headers();
-    h.set(EVENT_TYPE_HEADER, row.type);
-    return js.publish(row.subject, new TextEncoder().encode(JSON.stringify(row.payload)), {
-      msgID: row.id,
-      headers: h,
-      timeout: this.publishTimeoutMs,
+  private publish(link: EventLink, row: OutboxRow): Promise<{ seq: number; duplicate: boolean }> {
+    return link.publish(row.subject, new TextEncoder().encode(JSON.stringify(row.payload)), {
+      msgId: row.id,
+      headers: { [EVENT_TYPE_HEADER]: row.type },
+      timeoutMs: this.publishTimeoutMs,
     });
   }
 }
