@@ -50,6 +50,7 @@ export {
   type LocalStreamOptions,
   subjectMatches,
 } from "./local-bus";
+export { LocalLink } from "./local-link";
 export { type EventsLogger, silentLogger } from "./logger";
 export {
   type LinkStatus,

@@ -307,6 +307,11 @@ export class LocalBus {
     stream?.consumers.delete(name);
   }
 
+  /** The sequence of the last message stored in the stream (0 before any). */
+  lastSequence(streamName: string): number {
+    return this.#streams.get(streamName)?.lastSeq ?? 0;
+  }
+
   /** How many messages the stream keeps now. */
   size(streamName: string): number {
     const stream = this.#streams.get(streamName);
