@@ -45,7 +45,6 @@ export {
   LocalBus,
   type LocalConsumerOptions,
   type LocalFeed,
-  type LocalMessage,
   LocalPublishRefused,
   type LocalStreamOptions,
   subjectMatches,

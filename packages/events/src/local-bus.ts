@@ -5,6 +5,7 @@
 // when the ack wait passes, up to their delivery limit; a terminated message is never delivered again. A
 // work-queue stream forgets a message once it is acknowledged, a stream with a maximum age once it is that
 // old. Nothing survives the process: the outbox in the database is what keeps events across a restart.
+import type { EventMessage, MessageFeed } from "./transport";
 
 /** A message id published again within the duplicate window is stored once. JetStream's default. */
 const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
@@ -29,26 +30,8 @@ export interface LocalConsumerOptions {
   backoffMs?: number[];
 }
 
-/** A message as a consumer receives it. */
-export interface LocalMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly headers: ReadonlyMap<string, string>;
-  readonly streamSequence: number;
-  /** 1 on the first delivery. */
-  readonly deliveryCount: number;
-  readonly redelivered: boolean;
-  ack(): void;
-  /** Deliver it again, after `delayMs` (at once without one). */
-  nak(delayMs?: number): void;
-  /** Never deliver it again. */
-  term(): void;
-}
-
-/** A consumer's messages as they become available; `close` ends the iteration. */
-export interface LocalFeed extends AsyncIterable<LocalMessage> {
-  close(): void;
-}
+/** A consumer's messages as they become available (see EventMessage); `close` ends the iteration. */
+export type LocalFeed = MessageFeed;
 
 /** The message itself was refused (no stream captures its subject): retrying the same message will not help. */
 export class LocalPublishRefused extends Error {
@@ -157,7 +140,7 @@ class LocalConsumer {
   }
 
   /** The next message due, marking it delivered; null when none is due now. */
-  take(): LocalMessage | null {
+  take(): EventMessage | null {
     const now = this.now();
     this.stream.expire(now);
     const kept = new Set(this.stream.messages.map((m) => m.seq));
@@ -182,7 +165,7 @@ class LocalConsumer {
     return earliest;
   }
 
-  #deliver(seq: number, deliveries: number): LocalMessage | null {
+  #deliver(seq: number, deliveries: number): EventMessage | null {
     const message = this.stream.messages.find((m) => m.seq === seq);
     const maxDeliver = this.options.maxDeliver ?? -1;
     if (!message || (maxDeliver > 0 && deliveries > maxDeliver)) {
@@ -201,7 +184,8 @@ class LocalConsumer {
     return {
       subject: message.subject,
       data: message.data,
-      headers: message.headers,
+      messageId: message.msgId,
+      header: (name) => message.headers.get(name),
       streamSequence: seq,
       deliveryCount: deliveries,
       redelivered: deliveries > 1,
@@ -231,22 +215,31 @@ class LocalConsumer {
 
   feed(): LocalFeed {
     let closed = false;
+    let ended: () => void = () => undefined;
+    const finished = new Promise<undefined>((resolve) => {
+      ended = () => resolve(undefined);
+    });
     const consumer = this;
     return {
-      close: () => {
+      close: async () => {
         closed = true;
         consumer.wake();
       },
+      closed: () => finished,
       async *[Symbol.asyncIterator]() {
-        while (!closed) {
-          const message = consumer.take();
-          if (message) {
+        try {
+          while (!closed) {
+            const message = consumer.take();
+            if (message) {
+              consumer.#schedule();
+              yield message;
+              continue;
+            }
             consumer.#schedule();
-            yield message;
-            continue;
+            await new Promise<void>((resolve) => consumer.#waiters.add(resolve));
           }
-          consumer.#schedule();
-          await new Promise<void>((resolve) => consumer.#waiters.add(resolve));
+        } finally {
+          ended();
         }
       },
     };

@@ -1,45 +1,10 @@
 // The event transport of the embedded development mode: EventLink over the in-process bus. Always
 // connected; what the relay publishes reaches the consumers of the same process.
 import { randomUUID } from "node:crypto";
-import { LocalBus, type LocalFeed, type LocalMessage, LocalPublishRefused } from "./local-bus";
+import { LocalBus, LocalPublishRefused } from "./local-bus";
 import { describeError } from "./logger";
 import type { EnsureStreamOptions } from "./stream";
-import type { ConsumerSpec, EventLink, EventMessage, LinkStatus, MessageFeed, OpenedConsumer } from "./transport";
-
-function messageOf(m: LocalMessage): EventMessage {
-  return {
-    subject: m.subject,
-    data: m.data,
-    messageId: m.headers.get("Nats-Msg-Id"),
-    header: (name) => m.headers.get(name),
-    streamSequence: m.streamSequence,
-    deliveryCount: m.deliveryCount,
-    redelivered: m.redelivered,
-    ack: () => m.ack(),
-    nak: (delayMs) => m.nak(delayMs),
-    term: () => m.term(),
-  };
-}
-
-function feedOf(feed: LocalFeed): MessageFeed {
-  let ended: () => void = () => undefined;
-  const closed = new Promise<undefined>((resolve) => {
-    ended = () => resolve(undefined);
-  });
-  return {
-    close: async () => {
-      feed.close();
-    },
-    closed: () => closed,
-    async *[Symbol.asyncIterator]() {
-      try {
-        for await (const m of feed) yield messageOf(m);
-      } finally {
-        ended();
-      }
-    },
-  };
-}
+import type { ConsumerSpec, EventLink, LinkStatus, OpenedConsumer } from "./transport";
 
 export class LocalLink implements EventLink {
   #closed = false;
@@ -89,7 +54,7 @@ export class LocalLink implements EventLink {
     data: Uint8Array,
     options: { msgId: string; headers: Record<string, string>; timeoutMs: number },
   ): Promise<{ seq: number; duplicate: boolean }> {
-    const headers = new Map(Object.entries(options.headers)).set("Nats-Msg-Id", options.msgId);
+    const headers = new Map(Object.entries(options.headers));
     const { seq, duplicate } = this.bus.publish(subject, data, { msgId: options.msgId, headers });
     return { seq, duplicate };
   }
@@ -113,13 +78,13 @@ export class LocalLink implements EventLink {
         ...settings,
         ...(spec.backoffMs ? { backoffMs: spec.backoffMs } : {}),
       });
-      return { name: spec.name, startedAfter: 0, consume: async () => feedOf(consumer.feed()) };
+      return { name: spec.name, startedAfter: 0, consume: async () => consumer.feed() };
     }
     // An ephemeral consumer is never lost here: the one named is resumed whenever it was made.
     const name = spec.resume ?? `local_${randomUUID()}`;
     const startedAfter = spec.resume ? 0 : this.bus.lastSequence(stream);
     const consumer = this.bus.consumer(stream, name, { ...settings, deliver: spec.start });
-    return { name, startedAfter, consume: async () => feedOf(consumer.feed()) };
+    return { name, startedAfter, consume: async () => consumer.feed() };
   }
 
   async deleteConsumer(stream: string, name: string): Promise<void> {

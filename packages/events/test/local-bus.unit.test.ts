@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { LocalBus, type LocalFeed, type LocalMessage, LocalPublishRefused, subjectMatches } from "../src/local-bus";
+import { LocalBus, type LocalFeed, LocalPublishRefused, subjectMatches } from "../src/local-bus";
+import type { EventMessage } from "../src/transport";
 
 const text = (s: string) => new TextEncoder().encode(s);
-const read = (m: LocalMessage | null) => (m ? new TextDecoder().decode(m.data) : null);
+const read = (m: EventMessage | null) => (m ? new TextDecoder().decode(m.data) : null);
 
 /**
  * A feed's messages one at a time, or null when none comes within `ms`. A wait that timed out is kept for the
@@ -10,10 +11,10 @@ const read = (m: LocalMessage | null) => (m ? new TextDecoder().decode(m.data) :
  */
 function open(feed: LocalFeed) {
   const it = feed[Symbol.asyncIterator]();
-  let waiting: Promise<IteratorResult<LocalMessage>> | null = null;
+  let waiting: Promise<IteratorResult<EventMessage>> | null = null;
   return {
     feed,
-    async next(ms = 200): Promise<LocalMessage | null> {
+    async next(ms = 200): Promise<EventMessage | null> {
       waiting ??= it.next();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<"timeout">((resolve) => {
@@ -50,14 +51,14 @@ describe("the in-process event bus", () => {
     expect([read(first), first?.streamSequence, first?.deliveryCount, first?.redelivered]).toEqual(["1", 1, 1, false]);
     first?.ack();
     const second = await next();
-    expect(second?.headers.get("Ipaas-Event-Type")).toBe("x");
+    expect(second?.header("Ipaas-Event-Type")).toBe("x");
     second?.ack();
     expect(await next()).toBeNull();
     // A message published while the consumer waits wakes it.
     const waiting = next(1_000);
     bus.publish("a.three", text("3"));
     expect(read(await waiting)).toBe("3");
-    feed.close();
+    void feed.close();
   });
 
   it("redelivers after a nak's delay or a missed ack, stops at the delivery limit, and never after a term", async () => {
@@ -75,7 +76,7 @@ describe("the in-process event bus", () => {
     expect([read(again), again?.deliveryCount, again?.redelivered]).toEqual(["nak", 2, true]);
     // Not acknowledged within the ack wait, and delivered twice already: given up.
     expect(await next(300)).toBeNull();
-    feed.close();
+    void feed.close();
   });
 
   it("keeps a durable consumer's place across feeds, and starts new ones where they ask", async () => {
@@ -86,20 +87,20 @@ describe("the in-process event bus", () => {
     const durable = bus.consumer("S", "d", { filterSubjects: ["b.>"] });
     const one = open(durable.feed());
     (await one.next())?.ack();
-    one.feed.close();
+    void one.feed.close();
     bus.publish("b.2", text("b2"));
     const two = open(bus.consumer("S", "d").feed());
     expect(read(await two.next())).toBe("b2");
-    two.feed.close();
+    void two.feed.close();
 
     const fresh = open(bus.consumer("S", "e", { deliver: "new" }).feed());
     expect(await fresh.next()).toBeNull();
     bus.publish("a.2", text("a2"));
     expect(read(await fresh.next())).toBe("a2");
-    fresh.feed.close();
+    void fresh.feed.close();
     const fromSeq = open(bus.consumer("S", "f", { deliver: { startSequence: 3 } }).feed());
     expect(read(await fromSeq.next())).toBe("b2");
-    fromSeq.feed.close();
+    void fromSeq.feed.close();
     bus.deleteConsumer("S", "f");
   });
 
@@ -112,7 +113,7 @@ describe("the in-process event bus", () => {
     bus.publish("l.1", text("l1"));
     const { feed, next } = open(bus.consumer("Q", "worker").feed());
     (await next())?.ack();
-    feed.close();
+    void feed.close();
     expect(bus.size("Q")).toBe(0);
     expect(bus.size("L")).toBe(1);
     now += 1_001;
