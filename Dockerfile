@@ -53,6 +53,7 @@ COPY packages/sdk/package.json packages/sdk/
 COPY packages/testing/package.json packages/testing/
 COPY services/dashboard-auth/package.json services/dashboard-auth/
 COPY services/api-auth/package.json services/api-auth/
+COPY tools/dev/package.json tools/dev/
 COPY prisma/ prisma/
 # Development dependencies stay: the bundler (esbuild) is one, and `pnpm db:migrate` and the admin command
 # still run TypeScript through tsx.

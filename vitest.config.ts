@@ -20,16 +20,21 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["test/**/*.unit.test.ts", "packages/*/test/**/*.unit.test.ts", "services/*/test/**/*.unit.test.ts"],
+          include: [
+            "test/**/*.unit.test.ts",
+            "packages/*/test/**/*.unit.test.ts",
+            "services/*/test/**/*.unit.test.ts",
+            "tools/*/test/**/*.unit.test.ts",
+          ],
         },
       },
       {
         extends: true,
         test: {
           name: "integration",
-          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "tools/*/test/**/*.test.ts"],
           exclude: ["**/*.unit.test.ts", "**/node_modules/**"],
-          globalSetup: ["packages/db/src/vitest-global-setup.ts"],
+          globalSetup: ["packages/testing/src/global-setup.ts"],
         },
       },
     ],

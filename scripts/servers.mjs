@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // Makes sure PostgreSQL, NATS (with JetStream) and Redis answer at the addresses this checkout is configured
-// with (the environment, else the repository's .env, else the defaults), for scripts/setup.sh. For each one
-// that does not answer on this machine, it starts a server of the checkout's own on that port, from the
-// binaries the machine has; on Debian or Ubuntu, as root, it first installs the distribution's packages
-// when a binary is missing. Otherwise it says in one line what to install. It never stops or changes a
-// server it did not start, and it says what it chose for each.
+// with (the environment, else the repository's .env, else the defaults): for the tests (`--for-tests`, run
+// by scripts/setup.sh --servers) and for `pnpm dev` on servers. For the tests, when one does not answer and
+// a Docker engine does, it is left to the test run, which starts it in a container (testcontainers). Else,
+// for each one that does not answer on this machine, it starts a server of the checkout's own on that
+// port, from the binaries the machine has; on Debian or Ubuntu, as root, it first installs the
+// distribution's packages when a binary is missing. Otherwise it says in one line what to install. It never
+// stops or changes a server it did not start, and it says what it chose for each.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,11 +38,13 @@ export function addressesOf(env) {
 }
 
 /**
- * What to do for the servers that do not answer: nothing, start them from the binaries found, install the
- * packages first, or refuse with what to install. `machine` says what the machine has.
+ * What to do for the servers that do not answer: nothing, leave them to the test run's containers (for the
+ * tests, when Docker answers), start them from the binaries found, install the packages first, or refuse
+ * with what to install. `machine` says what the machine has.
  */
-export function planFor(missing, machine) {
+export function planFor(missing, machine, { forTests = false } = {}) {
   if (missing.length === 0) return { action: "none" };
+  if (forTests && machine.docker) return { action: "containers", servers: missing };
   const remote = missing.find((m) => !LOCAL_HOSTS.has(m.host));
   if (remote) {
     return {
@@ -85,9 +90,37 @@ function findBinaries() {
   };
 }
 
-function describeMachine() {
+/** Whether a Docker engine answers `GET /_ping` at DOCKER_HOST or the usual sockets. */
+async function dockerAnswers() {
+  const host = process.env.DOCKER_HOST ?? "";
+  const targets = host.startsWith("tcp://")
+    ? [{ host: new URL(host).hostname, port: Number(new URL(host).port || 2375) }]
+    : [
+        host.startsWith("unix://") ? host.slice("unix://".length) : null,
+        "/var/run/docker.sock",
+        process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "docker.sock") : null,
+      ]
+        .filter((path) => path && existsSync(path))
+        .map((socketPath) => ({ socketPath }));
+  for (const target of targets) {
+    const ok = await new Promise((done) => {
+      const req = request({ ...target, path: "/_ping", timeout: 1_000 }, (res) => {
+        res.resume();
+        done(res.statusCode === 200);
+      });
+      req.on("timeout", () => req.destroy());
+      req.on("error", () => done(false));
+      req.end();
+    });
+    if (ok) return true;
+  }
+  return false;
+}
+
+async function describeMachine() {
   const release = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
   return {
+    docker: await dockerAnswers(),
     binaries: findBinaries(),
     debian: /^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(release),
     root: process.getuid?.() === 0,
@@ -207,9 +240,18 @@ async function main() {
     if (await answers(server)) say(`${LABELS[name]} answers at ${address.host}:${address.port}`);
     else missing.push(server);
   }
-  let machine = describeMachine();
-  const plan = planFor(missing, machine);
+  const forTests = process.argv.includes("--for-tests");
+  let machine = await describeMachine();
+  const plan = planFor(missing, machine, { forTests });
   if (plan.action === "none") return;
+  if (plan.action === "containers") {
+    for (const server of plan.servers) {
+      say(
+        `${LABELS[server.name]} does not answer at ${server.host}:${server.port} and a Docker engine does: the test run starts it in a container`,
+      );
+    }
+    return;
+  }
   if (plan.action === "refuse") throw new Refusal(plan.why);
   if (plan.action === "install-then-start") {
     say(`installing ${plan.packages.join(", ")} from the distribution's packages (apt-get)`);
@@ -222,7 +264,7 @@ async function main() {
       run("apt-get", ["update"]);
       if (install().status !== 0) throw new Refusal(`apt-get could not install ${plan.packages.join(", ")}`);
     }
-    machine = describeMachine();
+    machine = await describeMachine();
   }
   for (const server of plan.servers) {
     const bin = machine.binaries[server.name];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the real local Postgres and NATS (each run makes its own database).
+# Runs the whole test suite against real Postgres, NATS and Redis servers (each run makes its own database):
+# those at the configured addresses, else servers started for it (see scripts/servers.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --servers
 exec pnpm test "$@"

@@ -57,6 +57,21 @@ describe("servers for a bare machine", () => {
     }
   });
 
+  it("leaves the missing servers of a test run to its containers when Docker answers, and only then", () => {
+    const servers = [missing("postgres"), missing("nats", "db.internal", 4222)];
+    const docker = { binaries: nothing, debian: true, root: true, aptGet: true, docker: true };
+    expect(planFor(servers, docker, { forTests: true })).toEqual({ action: "containers", servers });
+    // For `pnpm dev` on servers, containers are not the answer: the machine's servers are.
+    expect(planFor([missing("postgres")], docker)).toEqual({
+      action: "install-then-start",
+      packages: ["postgresql"],
+      servers: [missing("postgres")],
+    });
+    expect(planFor([missing("postgres")], { ...docker, docker: false }, { forTests: true }).action).toBe(
+      "install-then-start",
+    );
+  });
+
   it("never tries to start a server on another machine", () => {
     const plan = planFor([missing("postgres", "db.internal", 5432)], {
       binaries: everything,

@@ -8,9 +8,9 @@ export {
   runPrepared,
   type Tx,
 } from "./client";
-export { type EmbeddedDatabase, openEmbeddedDatabase } from "./embedded";
+export { type EmbeddedDatabase, EmbeddedDatabaseBusy, openDatabaseAt, openEmbeddedDatabase } from "./embedded";
 export { Prisma } from "./generated/prisma/client";
 export * from "./generated/prisma/enums";
 export type * from "./generated/prisma/models";
 export { type MigrateResult, MigrationError, type MigrationSession, migrate, readMigrations } from "./migrator";
-export { migrationsDir } from "./paths";
+export { embeddedDataDir, migrationsDir } from "./paths";

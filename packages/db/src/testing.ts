@@ -5,18 +5,22 @@ import { migrationsDir } from "./paths";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** The run's fresh, migrated database (see vitest-global-setup.ts). */
+    /** The run's fresh, migrated database (see @ipaas/testing's global-setup.ts). */
     databaseUrl: string;
   }
 }
 
 /**
  * The server tests create their databases on (`TEST_DATABASE_SERVER_URL`, else the server of `DATABASE_URL`);
- * its maintenance database `postgres` is used to create and drop them.
+ * its maintenance database `postgres` is used to create and drop them. Read at each use: the run's set-up
+ * may have started one.
  */
-const testServerUrl =
-  process.env.TEST_DATABASE_SERVER_URL ??
-  withDatabase(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/ipaas", "postgres");
+function testServerUrl(): string {
+  return (
+    process.env.TEST_DATABASE_SERVER_URL ||
+    withDatabase(process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/ipaas", "postgres")
+  );
+}
 
 export interface TestDatabase {
   url: string;
@@ -31,7 +35,7 @@ function withDatabase(serverUrl: string, database: string): string {
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testServerUrl });
+  const client = new pg.Client({ connectionString: testServerUrl() });
   await client.connect();
   try {
     return await fn(client);
@@ -44,7 +48,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(options: { migrated?: boolean; prefix?: string } = {}): Promise<TestDatabase> {
   const name = `${options.prefix ?? "ipaas_test"}_${randomBytes(6).toString("hex")}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = withDatabase(testServerUrl, name);
+  const url = withDatabase(testServerUrl(), name);
   if (options.migrated ?? true) await migrate(url, migrationsDir);
   return {
     url,

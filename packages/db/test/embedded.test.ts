@@ -1,11 +1,13 @@
 // The embedded database (PGlite in the process) with the same migrations, migrator, Prisma client,
 // prepared statements and notifications the services use on a Postgres server.
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type EmbeddedDatabase,
+  EmbeddedDatabaseBusy,
   listen,
   migrationsDir,
   openEmbeddedDatabase,
@@ -68,5 +70,26 @@ describe("embedded database", () => {
     embedded = await openEmbeddedDatabase(join(folder, "pg"));
     expect(await embedded.db.tenant.count({ where: { id: "main_embedded" } })).toBe(1);
     expect((await embedded.migrate(migrationsDir)).applied).toEqual([]);
+  }, 60_000);
+
+  it("lets one process at a time open its folder, and takes over the lock of one that has exited", async () => {
+    const dir = join(folder, "pg");
+    // A live process (this one's parent) holds it: opening it again would be a second Postgres on the same files.
+    const holder = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    const exitedPid = Number(holder.stdout.toString());
+    await embedded.close();
+    await writeFile(`${dir}.lock`, String(process.ppid));
+    const busy = await openEmbeddedDatabase(dir).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(busy).toBeInstanceOf(EmbeddedDatabaseBusy);
+    expect((busy as EmbeddedDatabaseBusy).pid).toBe(process.ppid);
+    await writeFile(`${dir}.lock`, String(exitedPid));
+    embedded = await openEmbeddedDatabase(dir);
+    expect(await readFile(`${dir}.lock`, "utf8")).toBe(String(process.pid));
+    await embedded.close();
+    await expect(readFile(`${dir}.lock`, "utf8")).rejects.toThrow(/ENOENT/);
+    embedded = await openEmbeddedDatabase(dir);
   }, 60_000);
 });

@@ -5,10 +5,12 @@ import fp from "fastify-plugin";
 import { DEFAULT_SUBJECT_PREFIX, type StreamDefinition } from "./contracts";
 import { NatsLink } from "./nats-link";
 import { OutboxRelay } from "./relay";
+import type { EventLink } from "./transport";
 
 declare module "fastify" {
   interface FastifyInstance {
-    nats: NatsLink;
+    /** JetStream over NATS, or the in-process bus of the embedded development mode. */
+    eventLink: EventLink;
     /** Present in services that write events: publishes the outbox to JetStream. */
     outboxRelay?: OutboxRelay;
     /**
@@ -25,7 +27,8 @@ const OUTBOX_CHANNEL = "ipaas_outbox";
 const SAFETY_POLL_MS = 5_000;
 
 export interface EventsPluginOptions {
-  servers: string;
+  /** The NATS servers (NATS_URL), or a transport of the caller's (the embedded mode's in-process bus). */
+  transport: string | EventLink;
   /** Client name shown by the NATS server: the service's name. */
   name: string;
   /** Run the outbox relay in this service. */
@@ -36,9 +39,9 @@ export interface EventsPluginOptions {
 }
 
 /**
- * A service's link to NATS as `app.nats`: connects in the background (the service boots and reports
- * "not ready" while NATS is down), makes sure the caller's streams exist after every connect,
- * reports the link in readiness, optionally runs the outbox relay (counting published and parked
+ * A service's event transport as `app.eventLink`: a link to NATS connects in the background (the service
+ * boots and reports "not ready" while NATS is down). Makes sure the caller's streams exist after every
+ * connect, reports the link in readiness ("nats", or "events" for a transport of the caller's), optionally runs the outbox relay (counting published and parked
  * rows in `outbox_rows_published_total` and `outbox_rows_parked_total`), listens for the outbox's
  * notifications on a Postgres connection of its own (which also tells `databaseLinked`), and drains on close.
  */
@@ -46,7 +49,10 @@ export const eventsPlugin = fp(
   async (app: FastifyInstance, options: EventsPluginOptions) => {
     const subjectPrefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
     const logger = app.log.child({ component: "events" });
-    const link = new NatsLink({ servers: options.servers, name: options.name, logger });
+    const link =
+      typeof options.transport === "string"
+        ? new NatsLink({ servers: options.transport, name: options.name, logger })
+        : options.transport;
     link.onConnect(async () => {
       for (const stream of options.streams) {
         await link.ensureStream({
@@ -58,9 +64,9 @@ export const eventsPlugin = fp(
       }
     });
     link.start();
-    app.decorate("nats", link);
+    app.decorate("eventLink", link);
     // Readiness is public: a fixed phrase, never the server's address or the error (the link logs those).
-    app.readiness.add("nats", () => {
+    app.readiness.add(link instanceof NatsLink ? "nats" : "events", () => {
       const { ok } = link.status();
       return { ok, detail: ok ? "connected" : "unreachable" };
     });

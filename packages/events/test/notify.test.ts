@@ -27,7 +27,7 @@ describe("outbox notifications", () => {
   });
 
   it("publishes a row another connection commits within moments, far sooner than the safety poll", async () => {
-    await waitFor("NATS", () => app.nats.status().ok);
+    await waitFor("NATS", () => app.eventLink.status().ok);
     const latencies: number[] = [];
     for (let i = 0; i < 20; i++) {
       const committedAt = performance.now();

@@ -19,9 +19,13 @@ export const BaseConfigSchema = Type.Object({
     { default: "info" },
   ),
   HOST: Type.String({ default: "127.0.0.1", minLength: 1 }),
-  DATABASE_URL: Type.String({ default: "postgres://postgres@127.0.0.1:5432/ipaas", pattern: "^postgres(ql)?://" }),
+  /**
+   * The Postgres server and the NATS server (JetStream): both, or neither. Neither is the embedded
+   * development mode (`pnpm dev`: Postgres and the event bus inside the process), refused in production.
+   */
+  DATABASE_URL: Type.Optional(Type.String({ pattern: "^postgres(ql)?://" })),
   DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
-  NATS_URL: Type.String({ default: "nats://127.0.0.1:4222", pattern: "^(nats|tls)://" }),
+  NATS_URL: Type.Optional(Type.String({ pattern: "^(nats|tls)://" })),
   /**
    * Where the per-address request limits count, shared by every instance (`redis://…`). Unset: each
    * process counts alone, which is right for a single instance only.
@@ -69,7 +73,14 @@ export type Resolved<S extends TObject> = Omit<Static<S>, "MASTER_KEY" | "MASTER
    */
   usingDevelopmentMasterKey: boolean;
   trustProxy: boolean | string[];
+  /**
+   * Where the data and the events live: the configured servers, or (neither URL set, never in production)
+   * the embedded development mode, which only its own runner can provide.
+   */
+  infrastructure: Infrastructure;
 };
+
+export type Infrastructure = { kind: "servers"; databaseUrl: string; natsUrl: string } | { kind: "embedded" };
 
 /** The settings every service has; a service's own config type extends it. */
 export type BaseConfig = Resolved<typeof BaseConfigSchema>;
@@ -173,6 +184,14 @@ function loadConfigWith<S extends TObject>(
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (trustProxy === null) problems.push("TRUST_PROXY: must be false, true or a comma list of proxy addresses");
 
+  const infrastructure = infrastructureOf(raw);
+  if (typeof infrastructure === "string") problems.push(infrastructure);
+  else if (infrastructure.kind === "embedded" && raw.NODE_ENV === "production")
+    problems.push(
+      "DATABASE_URL and NATS_URL: required in production (without them a service runs on the embedded " +
+        "development database and event bus)",
+    );
+
   if (raw.MASTER_KEY === undefined && !nodeEnvIsExplicit)
     problems.push(
       "MASTER_KEY: required (openssl rand -base64 32). NODE_ENV is not set, so this may be a deployment: " +
@@ -195,5 +214,32 @@ function loadConfigWith<S extends TObject>(
     INDEX_KEY: indexKey,
     usingDevelopmentMasterKey: raw.MASTER_KEY === undefined,
     trustProxy: trustProxy ?? false,
+    infrastructure: infrastructure as Infrastructure,
   } as Resolved<S>;
+}
+
+/**
+ * The servers' addresses, for a service that is not handed the embedded database and event bus; throws in
+ * the embedded mode, which only its runner (`pnpm dev`) can provide.
+ */
+export function serverAddresses(config: BaseConfig): { databaseUrl: string; natsUrl: string } {
+  if (config.infrastructure.kind === "servers") return config.infrastructure;
+  throw new Error(
+    "DATABASE_URL and NATS_URL are not set: set both, or run `pnpm dev`, which provides the embedded mode",
+  );
+}
+
+/** Both server addresses, or neither (the embedded mode); with only one, the problem naming the other. */
+export function infrastructureOf(urls: {
+  DATABASE_URL?: string | undefined;
+  NATS_URL?: string | undefined;
+}): Infrastructure | string {
+  const { DATABASE_URL: databaseUrl, NATS_URL: natsUrl } = urls;
+  if (databaseUrl && natsUrl) return { kind: "servers", databaseUrl, natsUrl };
+  if (!databaseUrl && !natsUrl) return { kind: "embedded" };
+  const [missing, present] = databaseUrl ? ["NATS_URL", "DATABASE_URL"] : ["DATABASE_URL", "NATS_URL"];
+  return (
+    `${missing}: required when ${present} is set (set both to run on servers, or neither for the ` +
+    "embedded development mode)"
+  );
 }

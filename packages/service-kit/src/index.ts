@@ -6,8 +6,11 @@ export {
   ConfigError,
   type ConfigOf,
   defineConfig,
+  type Infrastructure,
+  infrastructureOf,
   loadConfig,
   type Resolved,
+  serverAddresses,
 } from "./config";
 export { digestsEqual, MasterKey, type MasterKeyRing, masterKeyOf, randomToken, sha256Hex } from "./crypto";
 export {
@@ -49,5 +52,5 @@ export { type PlatformOptions, platformPlugin } from "./plugins/platform";
 export { sendProblem, toProblemError } from "./plugins/problems";
 export { type ServiceBaseOptions, serviceBasePlugin } from "./plugins/service-base";
 export { type LimitStore, type LimitStoreClass, redisLimitStore, sharedLimitsPlugin } from "./plugins/shared-limits";
-export { loadDotEnv, type RunOptions, runService } from "./run";
+export { loadConfigOrExit, loadDotEnv, type RunOptions, runService, type ServiceToRun, serveAll } from "./run";
 export { serverOptions } from "./server-options";

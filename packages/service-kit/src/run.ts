@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { type BaseConfig, ConfigError } from "./config";
 import { serverOptions } from "./server-options";
 
@@ -13,54 +13,106 @@ export interface RunOptions<C extends BaseConfig> {
 }
 
 /**
- * The only place with side effects: reads config (refusing to start when it is invalid), builds the app,
- * listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests and closes its resources.
+ * The only place with side effects: reads config (refusing to start when it is invalid, or when it names
+ * no servers: the embedded mode is `pnpm dev`'s), builds the app, listens, and on SIGTERM/SIGINT stops
+ * accepting, drains in-flight requests and closes its resources.
  */
 export async function runService<C extends BaseConfig>(options: RunOptions<C>): Promise<void> {
   loadDotEnv();
-  let config: C;
+  const config = loadConfigOrExit(options.service, options.loadConfig);
+  if (config.infrastructure.kind === "embedded") {
+    process.stderr.write(
+      `${options.service} refused to start: DATABASE_URL and NATS_URL are not set. Set both, or run ` +
+        "`pnpm dev` (both services in one process on the embedded development database and event bus)\n",
+    );
+    process.exit(1);
+  }
+  await serveAll([
+    {
+      service: options.service,
+      config,
+      port: options.port(config),
+      register: (app) => app.register(options.app, { config }),
+    },
+  ]);
+}
+
+/** Reads a service's configuration, or says why it is refused and exits. */
+export function loadConfigOrExit<C extends BaseConfig>(service: string, load: () => C): C {
   try {
-    config = options.loadConfig();
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${options.service} refused to start: ${error.message}\n`);
+      process.stderr.write(`${service} refused to start: ${error.message}\n`);
       process.exit(1);
     }
     throw error;
   }
+}
 
-  const app = Fastify(serverOptions(config, options.service));
+/** One service of a process: its configuration, its port and how its plugin is registered on an app. */
+export interface ServiceToRun {
+  service: string;
+  config: BaseConfig;
+  port: number;
+  register(app: FastifyInstance): PromiseLike<unknown>;
+}
+
+/**
+ * Builds each service's app and listens; on SIGTERM/SIGINT stops accepting, drains every app's in-flight
+ * requests, closes their resources, then runs `afterClose` (what the services shared) and exits. `close`
+ * does the same without exiting.
+ */
+export async function serveAll(
+  services: ServiceToRun[],
+  options: { afterClose?: () => Promise<void> } = {},
+): Promise<{ apps: FastifyInstance[]; close(): Promise<void> }> {
+  const apps = services.map(({ config, service }) => Fastify(serverOptions(config, service)));
+  const graceMs = Math.max(...services.map((s) => s.config.SHUTDOWN_GRACE_MS));
+  const [first] = apps;
+  let closed: Promise<void> | undefined;
+  const closeAll = () => {
+    closed ??= (async () => {
+      await Promise.all(apps.map((app) => app.close()));
+      await options.afterClose?.();
+    })();
+    return closed;
+  };
   let closing = false;
   const shutdown = async (signal: string) => {
-    if (closing) return;
+    if (closing || !first) return;
     closing = true;
-    app.log.info({ signal }, "shutting down: draining in-flight requests");
+    first.log.info({ signal }, "shutting down: draining in-flight requests");
     const force = setTimeout(() => {
-      app.log.error("shutdown grace period exceeded; exiting");
+      first.log.error("shutdown grace period exceeded; exiting");
       process.exit(1);
-    }, config.SHUTDOWN_GRACE_MS);
+    }, graceMs);
     force.unref();
     try {
-      await app.close();
+      await closeAll();
       process.exit(0);
     } catch (error) {
-      app.log.error({ err: error }, "error while shutting down");
+      first.log.error({ err: error }, "error while shutting down");
       process.exit(1);
     }
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
-  // Before anything is encrypted or signed, so the warning precedes the first use of the key.
-  if (config.usingDevelopmentMasterKey) warnDevelopmentMasterKey(app.log, config);
-  try {
-    await app.register(options.app, { config });
-    await app.listen({ host: config.HOST, port: options.port(config) });
-  } catch (error) {
-    app.log.fatal({ err: error }, "could not start");
-    await app.close().catch(() => undefined);
-    process.exit(1);
+  for (const [index, unit] of services.entries()) {
+    const app = apps[index] as FastifyInstance;
+    // Before anything is encrypted or signed, so the warning precedes the first use of the key.
+    if (unit.config.usingDevelopmentMasterKey) warnDevelopmentMasterKey(app.log, unit.config);
+    try {
+      await unit.register(app);
+      await app.listen({ host: unit.config.HOST, port: unit.port });
+    } catch (error) {
+      app.log.fatal({ err: error }, "could not start");
+      await closeAll().catch(() => undefined);
+      process.exit(1);
+    }
   }
+  return { apps, close: closeAll };
 }
 
 /**

@@ -16,6 +16,8 @@ const service = defineConfig(
 const loadConfig = service.load;
 
 const KEY = Buffer.alloc(32, 1).toString("base64");
+/** Production runs on servers. */
+const SERVERS = { DATABASE_URL: "postgres://db.internal:5432/ipaas", NATS_URL: "nats://nats.internal:4222" };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -31,7 +33,9 @@ describe("configuration", () => {
   it("starts a developer's laptop (NODE_ENV=development) with defaults and the development master key", () => {
     const config = loadConfig({ NODE_ENV: "development" });
     expect(config.SERVICE_PORT).toBe(7005);
-    expect(config.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/ipaas");
+    // No server addresses: the embedded mode (which only `pnpm dev` provides).
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.infrastructure).toEqual({ kind: "embedded" });
     expect(config.usingDevelopmentMasterKey).toBe(true);
     expect(config.MASTER_KEY).toHaveLength(32);
     expect(config.trustProxy).toBe(false);
@@ -49,6 +53,29 @@ describe("configuration", () => {
     expect(() => loadConfig({})).toThrow(ConfigError);
     // Its own key is all a deployment needs to start without NODE_ENV.
     expect(loadConfig({ MASTER_KEY: KEY }).usingDevelopmentMasterKey).toBe(false);
+  });
+
+  it("takes both server addresses or neither, and neither is refused in production", () => {
+    expect(loadConfig({ NODE_ENV: "development", ...SERVERS }).infrastructure).toEqual({
+      kind: "servers",
+      databaseUrl: SERVERS.DATABASE_URL,
+      natsUrl: SERVERS.NATS_URL,
+    });
+    expect(problemsOf({ NODE_ENV: "development", DATABASE_URL: SERVERS.DATABASE_URL })).toEqual([
+      "NATS_URL: required when DATABASE_URL is set (set both to run on servers, or neither for the embedded development mode)",
+    ]);
+    expect(problemsOf({ NODE_ENV: "test", NATS_URL: SERVERS.NATS_URL })).toEqual([
+      "DATABASE_URL: required when NATS_URL is set (set both to run on servers, or neither for the embedded development mode)",
+    ]);
+    // An empty value is no value.
+    expect(loadConfig({ NODE_ENV: "development", DATABASE_URL: "", NATS_URL: "" }).infrastructure.kind).toBe(
+      "embedded",
+    );
+    const production = { NODE_ENV: "production", MASTER_KEY: KEY, SMTP_URL: "smtp://mail:25", SMS_PROVIDER: "http" };
+    expect(problemsOf(production)).toContain(
+      "DATABASE_URL and NATS_URL: required in production (without them a service runs on the embedded development database and event bus)",
+    );
+    expect(problemsOf({ ...production, ...SERVERS })).toEqual([]);
   });
 
   it("uses the development master key only when NODE_ENV is explicitly development or test", () => {
@@ -83,6 +110,7 @@ describe("configuration", () => {
   it("accepts production with its own key, a real SMS provider and SMTP", () => {
     const config = loadConfig({
       NODE_ENV: "production",
+      ...SERVERS,
       MASTER_KEY: KEY,
       SMS_PROVIDER: "http",
       SMTP_URL: "smtp://mail.internal:25",
@@ -116,6 +144,7 @@ describe("configuration", () => {
     expect(problemsOf({ MASTER_KEY: Buffer.alloc(16).toString("base64") })[0]).toMatch(/MASTER_KEY: must be 32 bytes/);
     const problems = problemsOf({
       NODE_ENV: "production",
+      ...SERVERS,
       MASTER_KEY: KEY,
       SMS_PROVIDER: "http",
       SMTP_URL: "smtp://m:25",

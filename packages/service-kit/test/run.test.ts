@@ -17,10 +17,13 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-/** Starts the bare service with exactly `env` (plus PATH): no inherited NODE_ENV or MASTER_KEY. */
+/** Server addresses a service started alone needs (the bare service connects to neither). */
+const SERVERS = { DATABASE_URL: "postgres://127.0.0.1:1/unused", NATS_URL: "nats://127.0.0.1:1" };
+
+/** Starts the bare service with exactly `env` (plus PATH and SERVERS): no inherited NODE_ENV or MASTER_KEY. */
 function start(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ENV_FILE: "none", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ENV_FILE: "none", ...SERVERS, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -65,6 +68,15 @@ describe("starting a service", () => {
     expect(output.stderr).toContain("bare-service refused to start");
     expect(output.stderr).toContain("MASTER_KEY: required (openssl rand -base64 32)");
     expect(output.stderr).toContain("NODE_ENV=development or NODE_ENV=test");
+  });
+
+  it("refuses to start alone without server addresses, pointing at pnpm dev, which provides the embedded mode", async () => {
+    const { output, exited } = start({ NODE_ENV: "development", DATABASE_URL: "", NATS_URL: "" });
+    expect(await exited).toBe(1);
+    expect(output.stderr).toBe(
+      "bare-service refused to start: DATABASE_URL and NATS_URL are not set. Set both, or run `pnpm dev` " +
+        "(both services in one process on the embedded development database and event bus)\n",
+    );
   });
 
   it("starts with NODE_ENV=development and no MASTER_KEY, with a loud warn-level line about the public key", async () => {

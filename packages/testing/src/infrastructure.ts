@@ -2,15 +2,18 @@
 // a log sink to assert on, a TCP proxy to cut a dependency off and bring it back, and a private
 // nats-server that a test may stop and start.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { Writable } from "node:stream";
 import type {} from "@ipaas/db/testing";
+import { NatsLink } from "@ipaas/events";
 import { type BaseConfig, loadConfig, serverOptions } from "@ipaas/service-kit";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
+import { type ContainerServer, dockerAnswers, startNatsContainer } from "./containers";
 
 /** The master key every test app and spawned test server shares (the database is shared by the run). */
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
@@ -21,6 +24,7 @@ function testEnv(overrides: Record<string, string> = {}): Record<string, string>
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     DATABASE_URL: inject("databaseUrl"),
+    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
     MIGRATE_ON_START: "false",
     MASTER_KEY: TEST_MASTER_KEY,
     ...overrides,
@@ -33,6 +37,12 @@ export function testConfig<C extends BaseConfig = BaseConfig>(
   load: (env: Record<string, string>) => C = loadConfig as (env: Record<string, string>) => C,
 ): C {
   return load(testEnv(overrides));
+}
+
+/** A test app's link to NATS, for the tests that reach JetStream itself. */
+export function natsLinkOf(app: FastifyInstance): NatsLink {
+  if (!(app.eventLink instanceof NatsLink)) throw new Error("this app's events do not travel over NATS");
+  return app.eventLink;
 }
 
 /** Collects every log line a test app writes. */
@@ -106,6 +116,7 @@ export class TcpProxy {
 /** A nats-server with JetStream of the test's own, on a free port, that the test may stop and restart. */
 export class NatsServerProcess {
   #child: ChildProcess | undefined;
+  #container: ContainerServer | undefined;
   private constructor(
     readonly port: number,
     private readonly storeDir: string,
@@ -121,18 +132,29 @@ export class NatsServerProcess {
     return server;
   }
 
+  /** Starts it on its port with its store: the machine's nats-server, else a container when Docker answers. */
   async start(): Promise<void> {
-    if (this.#child) return;
-    const bin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-    this.#child = spawn(bin, ["-a", "127.0.0.1", "-p", String(this.port), "-js", "-sd", this.storeDir], {
-      stdio: "ignore",
-    });
+    if (this.#child || this.#container) return;
+    const bin = natsServerBinary();
+    if (bin) {
+      this.#child = spawn(bin, ["-a", "127.0.0.1", "-p", String(this.port), "-js", "-sd", this.storeDir], {
+        stdio: "ignore",
+      });
+    } else if (await dockerAnswers()) {
+      this.#container = await startNatsContainer({ hostPort: this.port, storeDir: this.storeDir });
+    } else {
+      throw new Error(
+        "these tests run a NATS server of their own: install nats-server (or NATS_SERVER_BIN), or Docker",
+      );
+    }
     await waitFor(`nats-server on port ${this.port}`, () => canConnect(this.port), 10_000, 25);
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
+    const [child, container] = [this.#child, this.#container];
     this.#child = undefined;
+    this.#container = undefined;
+    await container?.stop();
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
@@ -144,6 +166,17 @@ export class NatsServerProcess {
     await this.stop();
     await rm(this.storeDir, { recursive: true, force: true });
   }
+}
+
+/** `NATS_SERVER_BIN`, else nats-server on the PATH or where the distributions install it. */
+function natsServerBinary(): string | undefined {
+  const candidates = [
+    process.env.NATS_SERVER_BIN,
+    ...(process.env.PATH ?? "").split(delimiter).map((dir) => dir && join(dir, "nats-server")),
+    "/usr/sbin/nats-server",
+    "/usr/bin/nats-server",
+  ];
+  return candidates.find((path): path is string => Boolean(path) && existsSync(path as string));
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -1,6 +1,7 @@
-import { ACCESS_STREAM, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
+import type { Db } from "@ipaas/db";
+import { ACCESS_STREAM, type EventLink, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
-import { SIGNING_ALGORITHMS, serviceBasePlugin } from "@ipaas/service-kit";
+import { SIGNING_ALGORITHMS, serverAddresses, serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ApiConfig } from "./config";
@@ -24,17 +25,22 @@ export const SERVICE = "api-auth";
 
 export interface AppOptions {
   config: ApiConfig;
+  /** The embedded development mode's database and event bus (its runner's); otherwise the configured servers. */
+  db?: Db;
+  events?: EventLink;
   /** Overrides of the OAuth endpoints' brute-force and flood limits (see `oauthLimits`). */
   limits?: Partial<OAuthLimits>;
 }
 
 /** Builds api-auth: OAuth 2.0 client credentials for partner backends. Never listens. */
-async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }: AppOptions) {
+async function apiAuth(app: FastifyInstance, options: AppOptions) {
+  const { config, limits: limitOverrides } = options;
   const limits = oauthLimits(config, limitOverrides);
   await app.register(serviceBasePlugin, {
     config,
     service: SERVICE,
     issuer: config.API_AUTH_ISSUER,
+    db: options.db,
     // Partner access tokens, and end-user tokens, which an organization may let live up to a day.
     maxTokenTtlSeconds: Math.max(config.API_TOKEN_TTL_SECONDS, USER_TOKEN_MAX_TTL_SECONDS),
     // EdDSA by default; an organization may choose RS256 or ES256 for its tokens (`tokenSigningAlg`).
@@ -45,7 +51,7 @@ async function apiAuth(app: FastifyInstance, { config, limits: limitOverrides }:
     },
   });
   await app.register(eventsPlugin, {
-    servers: config.NATS_URL,
+    transport: options.events ?? serverAddresses(config).natsUrl,
     name: SERVICE,
     // api-auth writes events too (codes waiting for delivery): it relays the outbox beside dashboard-auth.
     streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM, ACCESS_STREAM],

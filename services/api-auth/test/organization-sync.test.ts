@@ -4,7 +4,7 @@
 import { otpSettingsOf } from "@ipaas/domain";
 import type { OrganizationEvent } from "@ipaas/events";
 import { ORGANIZATION_STREAM } from "@ipaas/events";
-import { buildApiAuth, NatsServerProcess, newOrganization, requestToken, waitFor } from "@ipaas/testing";
+import { buildApiAuth, NatsServerProcess, natsLinkOf, newOrganization, requestToken, waitFor } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCache } from "../src/domain/client-cache";
@@ -200,7 +200,7 @@ describe("the organization-sync plugin", () => {
   });
 
   async function consumers(app: FastifyInstance) {
-    const jsm = await app.nats.jetstreamManager();
+    const jsm = await natsLinkOf(app).jetstreamManager();
     return jsm.consumers.list(ORGANIZATION_STREAM.name).next();
   }
 

@@ -7,6 +7,7 @@ import {
   buildSyncWorld,
   type Client,
   introspect,
+  natsLinkOf,
   organizationAdmin,
   organizationEventApplied,
   platformOwner,
@@ -268,7 +269,7 @@ describe("organization changes reaching every api-auth instance", () => {
   it("keeps applying events after a poison message", async () => {
     const { token, orgId, client } = await newOrganization();
     for (const app of apps()) expect((await requestToken(app, client)).statusCode).toBe(200);
-    const js = world.dashboard.nats.jetstream();
+    const js = natsLinkOf(world.dashboard).jetstream();
     // No event-type header, then a body that is not JSON: neither can ever be applied.
     await js.publish(`ipaas.organization.${orgId}.updated`, JSON.stringify({ organizationId: orgId }));
     await js.publish(`ipaas.organization.${newId("org")}.credential_rotated`, "{not json");

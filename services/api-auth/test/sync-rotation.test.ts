@@ -8,6 +8,7 @@ import {
   buildSyncWorld,
   type Client,
   introspect,
+  natsLinkOf,
   organizationAdmin,
   readiness,
   requestToken,
@@ -131,7 +132,7 @@ describe("credential rotation reaching every api-auth instance", () => {
     // The services' own relays are paused so that the failing one below is the one that finds the row.
     await Promise.all(relays.map((r) => r?.stop()));
     try {
-      const jsm = await world.dashboard.nats.jetstreamManager();
+      const jsm = await natsLinkOf(world.dashboard).jetstreamManager();
       const storedBefore = (await jsm.streams.info(ORGANIZATION_STREAM.name)).state.messages;
       await rotate(world, token);
       const outbox = await world.dashboard.db.outboxEvent.findFirstOrThrow({
@@ -141,7 +142,7 @@ describe("credential rotation reaching every api-auth instance", () => {
       const acks: Array<{ row: string; seq: number; duplicate: boolean }> = [];
       const crashing = new OutboxRelay({
         db: world.dashboard.db,
-        link: world.dashboard.nats,
+        link: natsLinkOf(world.dashboard),
         observer: {
           published: (row: OutboxRow, ack) => {
             acks.push({ row: row.id, seq: ack.seq, duplicate: ack.duplicate });

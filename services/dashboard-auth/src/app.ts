@@ -1,6 +1,7 @@
-import { ACCESS_STREAM, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
+import type { Db } from "@ipaas/db";
+import { ACCESS_STREAM, type EventLink, ORGANIZATION_STREAM, OTP_DELIVERY_STREAM } from "@ipaas/events";
 import { eventsPlugin } from "@ipaas/events/fastify";
-import { serviceBasePlugin } from "@ipaas/service-kit";
+import { serverAddresses, serviceBasePlugin } from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { accessPlugin } from "./access/plugin";
@@ -18,14 +19,19 @@ export const SERVICE = "dashboard-auth";
 
 export interface AppOptions {
   config: DashboardConfig;
+  /** The embedded development mode's database and event bus (its runner's); otherwise the configured servers. */
+  db?: Db;
+  events?: EventLink;
 }
 
 /** Builds dashboard-auth: registration, login with TOTP, users, roles, modules and organizations. Never listens. */
-async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
+async function dashboardAuth(app: FastifyInstance, options: AppOptions) {
+  const { config } = options;
   await app.register(serviceBasePlugin, {
     config,
     service: SERVICE,
     issuer: config.DASHBOARD_AUTH_ISSUER,
+    db: options.db,
     // Access tokens, and the two-factor set-up token that may outlive a short access-token setting.
     maxTokenTtlSeconds: Math.max(config.ACCESS_TOKEN_TTL_SECONDS, SETUP_TOKEN.ttlSeconds),
     openapi: {
@@ -34,7 +40,7 @@ async function dashboardAuth(app: FastifyInstance, { config }: AppOptions) {
     },
   });
   await app.register(eventsPlugin, {
-    servers: config.NATS_URL,
+    transport: options.events ?? serverAddresses(config).natsUrl,
     name: SERVICE,
     // Its relay may publish any service's outbox rows, so it makes sure every stream exists.
     streams: [ORGANIZATION_STREAM, OTP_DELIVERY_STREAM, ACCESS_STREAM],
@@ -55,4 +61,5 @@ export default fp(dashboardAuth, { name: SERVICE });
 
 // What the test world builds the service, and its platform owner, from.
 export { type DashboardConfig, dashboardConfig } from "./config";
-export { BootstrapError, bootstrapOwner } from "./features/banks/bootstrap";
+export { BootstrapError, bootstrapOwner, setupLink } from "./features/banks/bootstrap";
+export { createPasswords } from "./features/passwords/passwords";

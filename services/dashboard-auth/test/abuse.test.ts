@@ -171,7 +171,9 @@ function runAdmin(args: string[], databaseUrl = inject("databaseUrl")): Promise<
     env: {
       PATH: process.env.PATH,
       ENV_FILE: "none",
+      // The settings the services read: both server addresses (the command itself uses only the database).
       DATABASE_URL: databaseUrl,
+      NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
       MASTER_KEY: TEST_MASTER_KEY,
       DASHBOARD_UI_URL: "https://dashboard.example.test",
     },

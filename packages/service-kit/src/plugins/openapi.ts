@@ -46,7 +46,13 @@ export const openApiPlugin = fp(
       transform: ({ schema, url }) => ({ schema: withUnavailable(schema), url }),
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     });
-    await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+    // "Authorize" takes a token (or a client key and secret) once for every route, kept across reloads, and
+    // each route opens ready to try.
+    await app.register(swaggerUi, {
+      routePrefix: "/docs",
+      staticCSP: true,
+      uiConfig: { persistAuthorization: true, tryItOutEnabled: true },
+    });
     app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   },
   { name: "openapi" },

@@ -1,9 +1,10 @@
+import type { Db } from "@ipaas/db";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { BaseConfig as Config } from "../config";
+import { type BaseConfig as Config, serverAddresses } from "../config";
 import { signingKeysPlugin } from "../keys/plugin";
 import type { SigningAlgorithm } from "../keys/signing-keys";
-import { databasePlugin } from "./database";
+import { type DatabaseOptions, databasePlugin } from "./database";
 import { platformPlugin } from "./platform";
 import { sharedLimitsPlugin } from "./shared-limits";
 
@@ -17,6 +18,8 @@ export interface ServiceBaseOptions {
   /** The algorithms the service signs with (EdDSA unless set). */
   signingAlgorithms?: readonly SigningAlgorithm[];
   openapi: { title: string; description: string };
+  /** The embedded mode's database, opened and migrated by its runner; otherwise the one at DATABASE_URL. */
+  db?: Db | undefined;
 }
 
 /** What every service stands on: the platform plugins, the database and the signing keys. */
@@ -29,11 +32,7 @@ export const serviceBasePlugin = fp(
       openapi: { ...options.openapi, version: "1.0.0", serverUrl: issuer },
     });
     await app.register(sharedLimitsPlugin, { url: config.REDIS_URL, service });
-    await app.register(databasePlugin, {
-      url: config.DATABASE_URL,
-      poolSize: config.DATABASE_POOL_SIZE,
-      migrateOnStart: config.MIGRATE_ON_START,
-    });
+    await app.register(databasePlugin, databaseOf(config, options.db));
     await app.register(signingKeysPlugin, {
       service,
       issuer,
@@ -45,3 +44,12 @@ export const serviceBasePlugin = fp(
   },
   { name: "service-base" },
 );
+
+function databaseOf(config: Config, db: Db | undefined): DatabaseOptions {
+  if (db) return { db };
+  return {
+    url: serverAddresses(config).databaseUrl,
+    poolSize: config.DATABASE_POOL_SIZE,
+    migrateOnStart: config.MIGRATE_ON_START,
+  };
+}

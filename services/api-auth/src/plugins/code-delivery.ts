@@ -62,7 +62,7 @@ export const codeDeliveryPlugin = fp(
     let consumer: RunningConsumer | null = null;
     app.addHook("onReady", async () => {
       consumer = startConsumer({
-        link: app.nats,
+        link: app.eventLink,
         stream: OTP_DELIVERY_STREAM.name,
         durableName: CONSUMER,
         ackWaitMs: leaseMs + 5_000,

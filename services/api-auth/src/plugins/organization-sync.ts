@@ -34,9 +34,9 @@ export const organizationSyncPlugin = fp(
 
     // Started on ready rather than at registration, so no event is handled by a half-built app.
     app.addHook("onReady", async () => {
-      stopResync = app.nats.onConnect(() => sync.resync("nats connected"));
+      stopResync = app.eventLink.onConnect(() => sync.resync("nats connected"));
       consumer = startConsumer({
-        link: app.nats,
+        link: app.eventLink,
         stream: ORGANIZATION_STREAM.name,
         // Ephemeral (no durable name): one consumer per instance, so each instance gets every event.
         start: "new",

@@ -28,7 +28,7 @@ export const revocationsPlugin = fp(
     // Started on ready rather than at registration, so no event is handled by a half-built app.
     app.addHook("onReady", async () => {
       follower = new StreamFollower({
-        link: app.nats,
+        link: app.eventLink,
         databaseLinked: () => app.databaseLinked(),
         stream: ACCESS_STREAM.name,
         filterSubjects: [`${DEFAULT_SUBJECT_PREFIX}.token.>`],

@@ -3,7 +3,7 @@
 //   setup-link  --email          a new one-time set-up (password reset) link for an existing user
 //   reset-2fa   --email          reset a user's authenticator (after 100 wrong codes, or a lost device)
 import { parseArgs } from "node:util";
-import { createDb } from "@ipaas/db";
+import { EmbeddedDatabaseBusy, openDatabaseAt } from "@ipaas/db";
 import { loadDotEnv, masterKeyOf } from "@ipaas/service-kit";
 import { dashboardConfig } from "../config";
 import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
@@ -31,7 +31,14 @@ function usage(message: string): never {
 // The same settings the services read: the environment, then the nearest .env.
 loadDotEnv();
 const config = dashboardConfig.load();
-const db = createDb(config.DATABASE_URL, { poolSize: 2 });
+const database = await openDatabaseAt(
+  config.infrastructure.kind === "servers" ? config.infrastructure.databaseUrl : undefined,
+).catch((error: unknown) => {
+  if (!(error instanceof EmbeddedDatabaseBusy)) throw error;
+  process.stderr.write(`${error.message}: stop \`pnpm dev\` and run the command again\n`);
+  process.exit(1);
+});
+const { db } = database;
 try {
   const email = values.email ?? usage("--email is required");
   if (command === "bootstrap") {
@@ -59,5 +66,5 @@ try {
     throw error;
   }
 } finally {
-  await db.$disconnect();
+  await database.close();
 }

@@ -1,5 +1,4 @@
-// `pnpm demo`, run as a developer runs it: against both services listening on real ports, twice.
-import { spawn } from "node:child_process";
+// `pnpm demo` on servers, run as a developer runs it: against both services listening on real ports, twice.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,24 +14,9 @@ import {
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToEnd } from "./spawned";
 
-function runDemo(env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/demo.ts"], {
-      cwd: join(import.meta.dirname, ".."),
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("exit", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const runDemo = (env: Record<string, string>) => runToEnd("src/demo.ts", env);
 
 describe("pnpm demo", () => {
   let nats: NatsServerProcess;
@@ -58,6 +42,7 @@ describe("pnpm demo", () => {
       NODE_ENV: "development",
       ENV_FILE: "none",
       DATABASE_URL: database.url,
+      NATS_URL: nats.url,
       MASTER_KEY: TEST_MASTER_KEY,
       DASHBOARD_AUTH_PORT: String(dashboardPort),
       API_AUTH_PORT: String(apiPort),

@@ -2,15 +2,17 @@
 // Super Admin with two-factor, made through the running services' own API (the owner, who has no API to be
 // created by, through the same code as `admin bootstrap`). Then it prints the logins, the TOTP secrets, the
 // organization's API key and `curl` lines for every flow. A second run reuses what the first made.
+// On servers (DATABASE_URL and NATS_URL set) it works against the services `pnpm dev` runs. In the embedded
+// mode, whose database one process at a time may open, it runs both services itself and keeps them up.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createDb, type Db } from "@ipaas/db";
 import { credentialsOfApiKey } from "@ipaas/domain";
 import { loadDotEnv, type MasterKey, masterKeyOf } from "@ipaas/service-kit";
+import { apiConfig } from "api-auth";
+import { bootstrapOwner, createPasswords, dashboardConfig, setupLink } from "dashboard-auth";
 import { generate } from "otplib";
-import { dashboardConfig } from "../config";
-import { bootstrapOwner, setupLink } from "../features/banks/bootstrap";
-import { createPasswords } from "../features/passwords/passwords";
+import { EmbeddedRefused, startEmbedded } from "./embedded";
 
 const PASSWORD = "violet-harbour-kestrel-1917";
 const OWNER = { email: "owner@demo.example.test", name: "Demo Owner" };
@@ -19,8 +21,7 @@ const ORG = { email: "org.admin@demo.example.test", name: "Super Admin", company
 /** A phone number no one has: the development provider only writes the code to api-auth's log. */
 const DEMO_PHONE = "+919800000001";
 /** What the demo keeps between runs (`DEMO_STATE_FILE`): the API key, which the database holds only as a hash. */
-const STATE_FILE =
-  process.env.DEMO_STATE_FILE ?? join(import.meta.dirname, "..", "..", "..", "..", ".data", "demo.json");
+const STATE_FILE = process.env.DEMO_STATE_FILE ?? join(import.meta.dirname, "..", "..", "..", ".data", "demo.json");
 
 class DemoError extends Error {}
 
@@ -254,57 +255,89 @@ async function main(): Promise<void> {
     throw new DemoError(`the demo runs in development only (NODE_ENV is ${process.env.NODE_ENV ?? "not set"})`);
   }
   const config = dashboardConfig.load();
+  const apiSettings = apiConfig.load();
   const dashboard = `http://127.0.0.1:${config.DASHBOARD_AUTH_PORT}`;
-  const api = `http://127.0.0.1:${process.env.API_AUTH_PORT ?? "7006"}`;
-  for (const url of [dashboard, api]) {
-    const ready = await fetch(`${url}/health/ready`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (!ready) throw new DemoError(`nothing ready at ${url}: start the services first (pnpm dev)`);
+  const api = `http://127.0.0.1:${apiSettings.API_AUTH_PORT}`;
+  // The docs UI sends its requests to the service's public base URL: opened there, "Try it out" is same-origin.
+  const docs = { dashboard: `${config.DASHBOARD_AUTH_ISSUER}/docs`, api: `${apiSettings.API_AUTH_ISSUER}/docs` };
+  const answering = await Promise.all(
+    [dashboard, api].map((url) =>
+      fetch(`${url}/health/ready`).then(
+        (res) => res.ok,
+        () => false,
+      ),
+    ),
+  );
+  if (config.infrastructure.kind === "servers") {
+    if (answering.includes(false)) throw new DemoError("the services are not ready: start them first (pnpm dev)");
+    const db = createDb(config.infrastructure.databaseUrl, { poolSize: 2 });
+    try {
+      await show(new Demo(db, masterKeyOf(config), dashboard, api), { dashboard, api, docs });
+    } finally {
+      await db.$disconnect();
+    }
+    return;
   }
-  const db = createDb(config.DATABASE_URL, { poolSize: 2 });
+  if (answering.includes(true)) {
+    throw new DemoError(
+      "the services are running on the embedded database, which one process at a time may open: stop " +
+        "pnpm dev, then run pnpm demo again (it runs both services itself and keeps them up)",
+    );
+  }
+  const services = await startEmbedded().catch((error: unknown) => {
+    throw error instanceof EmbeddedRefused ? new DemoError(error.message) : error;
+  });
   try {
-    const demo = new Demo(db, masterKeyOf(config), dashboard, api);
-    out("Making the demo's accounts (a second run reuses them)…");
-    const owner = await demo.owner();
-    const bank = await demo.bank(owner.token);
-    const org = await demo.organization(bank);
-    const { clientKey, clientSecret } = credentialsOf(org.apiKey);
-    const json = (path: string) => `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8"))${path}'`;
-
-    out();
-    out(`Dashboard: ${dashboard}/docs    api-auth: ${api}/docs    every password: ${PASSWORD}`);
-    out();
-    out(`Platform owner  ${OWNER.email}   TOTP secret ${owner.secret}   (POST /v1/auth/login)`);
-    out(`Bank admin      ${BANK.email}   TOTP secret ${bank.secret}   (POST /v1/auth/banks/login)`);
-    out(`Organization    ${ORG.companyName} (${org.orgId}), Super Admin ${ORG.email}`);
-    out(`                TOTP secret ${org.secret}   (POST /v1/auth/login)`);
-    out(`API key         ${org.apiKey}`);
-    out();
-    out("A dashboard session, with a code from an authenticator app that holds the TOTP secret (each code");
-    out("works once, and the demo has just used the current one: take the next):");
-    out(
-      `  curl -s ${dashboard}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${ORG.email}","password":"${PASSWORD}","code":"123456"}'`,
-    );
-    out();
-    out("A partner token (OAuth 2.0 client credentials), then a one-time code by SMS:");
-    out(
-      `  TOKEN=$(curl -s -u '${clientKey}:${clientSecret}' -d grant_type=client_credentials -d scope=otp ${api}/v1/auth/token | ${json(".access_token")})`,
-    );
-    out(
-      `  REQUEST=$(curl -s ${api}/v1/otp/send -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"channel":"sms","destination":"${DEMO_PHONE}"}' | ${json(".requestId")})`,
-    );
-    out(`The development SMS provider writes the code to api-auth's log ("… to ${DEMO_PHONE}: 123456 is your …").`);
-    out("Put it in CODE, then verify: the answer is the person's userId for this organization and a user token.");
-    out(
-      `  USER_TOKEN=$(curl -s ${api}/v1/otp/verify -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\\"requestId\\":\\"$REQUEST\\",\\"code\\":\\"$CODE\\"}" | ${json(".token")})`,
-    );
-    out("The person reads their own profile from their device:");
-    out(`  curl -s ${api}/v1/users/me -H "authorization: Bearer $USER_TOKEN"`);
-  } finally {
-    await db.$disconnect();
+    await show(new Demo(services.db, masterKeyOf(config), dashboard, api), { dashboard, api, docs });
+  } catch (error) {
+    await services.stop();
+    throw error;
   }
+  out();
+  out("Both services keep running in this process for the lines above; Ctrl-C stops them (pnpm dev runs them too).");
+}
+
+async function show(
+  demo: Demo,
+  { dashboard, api, docs }: { dashboard: string; api: string; docs: { dashboard: string; api: string } },
+): Promise<void> {
+  out("Making the demo's accounts (a second run reuses them)…");
+  const owner = await demo.owner();
+  const bank = await demo.bank(owner.token);
+  const org = await demo.organization(bank);
+  const { clientKey, clientSecret } = credentialsOf(org.apiKey);
+  const json = (path: string) => `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8"))${path}'`;
+
+  out();
+  out(`Dashboard: ${docs.dashboard}    api-auth: ${docs.api}    every password: ${PASSWORD}`);
+  out("(In the docs, Authorize takes a token once for every route; each route opens ready to try.)");
+  out();
+  out(`Platform owner  ${OWNER.email}   TOTP secret ${owner.secret}   (POST /v1/auth/login)`);
+  out(`Bank admin      ${BANK.email}   TOTP secret ${bank.secret}   (POST /v1/auth/banks/login)`);
+  out(`Organization    ${ORG.companyName} (${org.orgId}), Super Admin ${ORG.email}`);
+  out(`                TOTP secret ${org.secret}   (POST /v1/auth/login)`);
+  out(`API key         ${org.apiKey}`);
+  out();
+  out("A dashboard session, with a code from an authenticator app that holds the TOTP secret (each code");
+  out("works once, and the demo has just used the current one: take the next):");
+  out(
+    `  curl -s ${dashboard}/v1/auth/login -H 'content-type: application/json' -d '{"email":"${ORG.email}","password":"${PASSWORD}","code":"123456"}'`,
+  );
+  out();
+  out("A partner token (OAuth 2.0 client credentials), then a one-time code by SMS:");
+  out(
+    `  TOKEN=$(curl -s -u '${clientKey}:${clientSecret}' -d grant_type=client_credentials -d scope=otp ${api}/v1/auth/token | ${json(".access_token")})`,
+  );
+  out(
+    `  REQUEST=$(curl -s ${api}/v1/otp/send -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"channel":"sms","destination":"${DEMO_PHONE}"}' | ${json(".requestId")})`,
+  );
+  out(`The development SMS provider writes the code to api-auth's log ("… to ${DEMO_PHONE}: 123456 is your …").`);
+  out("Put it in CODE, then verify: the answer is the person's userId for this organization and a user token.");
+  out(
+    `  USER_TOKEN=$(curl -s ${api}/v1/otp/verify -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\\"requestId\\":\\"$REQUEST\\",\\"code\\":\\"$CODE\\"}" | ${json(".token")})`,
+  );
+  out("The person reads their own profile from their device:");
+  out(`  curl -s ${api}/v1/users/me -H "authorization: Bearer $USER_TOKEN"`);
 }
 
 main().catch((error: unknown) => {
