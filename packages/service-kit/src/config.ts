@@ -94,19 +94,28 @@ export interface ConfigDefinition<S extends TObject> {
 /** The loaded configuration of a definition. */
 export type ConfigOf<D extends { load(env?: Record<string, string | undefined>): unknown }> = ReturnType<D["load"]>;
 
-/**
- * Extends the base schema with a service's own settings. `productionProblems` names what production
- * refuses of them (on top of the base rules).
- */
-export function defineConfig<P extends TProperties>(
-  own: P,
-  productionProblems: (settings: Static<TObject<P>>) => string[] = () => [],
-) {
+export interface ConfigRules<P extends TProperties> {
+  /** What production refuses of the service's own settings (on top of the base rules). */
+  productionProblems?: (settings: Static<TObject<P>>) => string[];
+  /**
+   * Defaults that follow other variables (a base URL that follows the port): used for each variable the
+   * environment leaves unset or empty.
+   */
+  derivedDefaults?: (env: Record<string, string | undefined>) => Record<string, string | undefined>;
+}
+
+/** Extends the base schema with a service's own settings and the rules that go with them. */
+export function defineConfig<P extends TProperties>(own: P, rules: ConfigRules<P> = {}) {
   const schema = Type.Object({ ...BaseConfigSchema.properties, ...own });
+  const productionProblems = rules.productionProblems ?? (() => []);
   const definition: ConfigDefinition<typeof schema> = {
     schema,
-    load: (env = process.env) =>
-      loadConfigWith(schema, env, (raw) => productionProblems(raw as unknown as Static<TObject<P>>)),
+    load: (env = process.env) => {
+      const derived = Object.entries(rules.derivedDefaults?.(env) ?? {}).filter(([name, value]) => value && !env[name]);
+      return loadConfigWith(schema, { ...env, ...Object.fromEntries(derived) }, (raw) =>
+        productionProblems(raw as unknown as Static<TObject<P>>),
+      );
+    },
   };
   return definition;
 }

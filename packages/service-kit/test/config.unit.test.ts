@@ -7,11 +7,15 @@ const service = defineConfig(
   {
     SERVICE_PORT: Type.Integer({ default: 7005, minimum: 0, maximum: 65535 }),
     SMS_PROVIDER: Type.Union([Type.Literal("dev"), Type.Literal("http")], { default: "dev" }),
+    SERVICE_URL: Type.String({ default: "http://localhost:7005", pattern: "^https?://" }),
   },
-  (settings) =>
-    settings.SMS_PROVIDER === "dev"
-      ? ["SMS_PROVIDER: the dev provider sends nothing and is refused in production"]
-      : [],
+  {
+    productionProblems: (settings) =>
+      settings.SMS_PROVIDER === "dev"
+        ? ["SMS_PROVIDER: the dev provider sends nothing and is refused in production"]
+        : [],
+    derivedDefaults: (env) => (env.SERVICE_PORT ? { SERVICE_URL: `http://localhost:${env.SERVICE_PORT}` } : {}),
+  },
 );
 const loadConfig = service.load;
 
@@ -53,6 +57,14 @@ describe("configuration", () => {
     expect(() => loadConfig({})).toThrow(ConfigError);
     // Its own key is all a deployment needs to start without NODE_ENV.
     expect(loadConfig({ MASTER_KEY: KEY }).usingDevelopmentMasterKey).toBe(false);
+  });
+
+  it("derives a default from another setting, which an explicit value overrides", () => {
+    expect(loadConfig({ NODE_ENV: "development" }).SERVICE_URL).toBe("http://localhost:7005");
+    expect(loadConfig({ NODE_ENV: "development", SERVICE_PORT: "17005" }).SERVICE_URL).toBe("http://localhost:17005");
+    const explicit = { NODE_ENV: "development", SERVICE_PORT: "17005", SERVICE_URL: "https://auth.example.test" };
+    expect(loadConfig(explicit).SERVICE_URL).toBe("https://auth.example.test");
+    expect(loadConfig({ ...explicit, SERVICE_URL: "" }).SERVICE_URL).toBe("http://localhost:17005");
   });
 
   it("takes both server addresses or neither, and neither is refused in production", () => {

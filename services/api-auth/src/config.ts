@@ -25,6 +25,7 @@ export const apiConfig = defineConfig(
     OTP_DELIVERY_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 30_000 }),
     /** The wait before the first retry; it doubles with each further one (at most 60 s). */
     OTP_DELIVERY_RETRY_MS: Type.Integer({ default: 2_000, minimum: 10, maximum: 60_000 }),
+    /** The public base URL (the `iss` of its tokens); unset, `http://localhost:<API_AUTH_PORT>`. */
     API_AUTH_ISSUER: Type.String({ default: "http://localhost:7006", pattern: "^https?://" }),
     API_TOKEN_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 60, maximum: 86_400 }),
     /** The `aud` of partner access tokens: the resource servers (the platform's APIs) that accept them. */
@@ -33,12 +34,15 @@ export const apiConfig = defineConfig(
     CLIENT_CACHE_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
     CLIENT_CACHE_MAX_ENTRIES: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 }),
   },
-  (settings) =>
-    settings.SMS_PROVIDER === "dev"
-      ? ["SMS_PROVIDER: the dev provider only prints codes on the console and is refused in production"]
-      : (["SMS_API_URL", "SMS_ACCOUNT_ID", "SMS_AUTH_TOKEN", "SMS_FROM"] as const)
-          .filter((name) => settings[name] === undefined)
-          .map((name) => `${name}: required with SMS_PROVIDER=http`),
+  {
+    productionProblems: (settings) =>
+      settings.SMS_PROVIDER === "dev"
+        ? ["SMS_PROVIDER: the dev provider only prints codes on the console and is refused in production"]
+        : (["SMS_API_URL", "SMS_ACCOUNT_ID", "SMS_AUTH_TOKEN", "SMS_FROM"] as const)
+            .filter((name) => settings[name] === undefined)
+            .map((name) => `${name}: required with SMS_PROVIDER=http`),
+    derivedDefaults: (env) => (env.API_AUTH_PORT ? { API_AUTH_ISSUER: `http://localhost:${env.API_AUTH_PORT}` } : {}),
+  },
 );
 
 export type ApiConfig = ConfigOf<typeof apiConfig>;

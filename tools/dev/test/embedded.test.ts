@@ -40,8 +40,6 @@ describe("the embedded development mode", () => {
       DEMO_STATE_FILE: join(folder, "demo.json"),
       DASHBOARD_AUTH_PORT: String(dashboardPort),
       API_AUTH_PORT: String(apiPort),
-      DASHBOARD_AUTH_ISSUER: dashboard,
-      API_AUTH_ISSUER: api,
     };
   });
   afterAll(async () => {
@@ -58,6 +56,9 @@ describe("the embedded development mode", () => {
     expect(demo.stdout).toMatch(READY);
     expect(demo.stderr).toBe("");
     expect(demo.stdout.match(/TOTP secret [A-Z2-7]{32}/g)).toHaveLength(3);
+    // The docs UI at each service's base URL, which follows its port.
+    const local = (origin: string) => origin.replace("127.0.0.1", "localhost");
+    expect(demo.stdout).toContain(`Dashboard: ${local(dashboard)}/docs    api-auth: ${local(api)}/docs`);
 
     for (const origin of [dashboard, api]) {
       const ready = await fetch(`${origin}/health/ready`);
