@@ -14,3 +14,4 @@ export * from "./generated/prisma/enums";
 export type * from "./generated/prisma/models";
 export { type MigrateResult, MigrationError, type MigrationSession, migrate, readMigrations } from "./migrator";
 export { embeddedDataDir, migrationsDir } from "./paths";
+export { isDatabaseUnavailable } from "./unavailable";

@@ -3,6 +3,7 @@ import type { DestinationStream } from "pino";
 import type { BaseConfig as Config } from "./config";
 import { newId } from "./ids";
 import { loggerOptions } from "./logging";
+import { sendProblem, toProblemError } from "./plugins/problems";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -23,6 +24,9 @@ export function serverOptions(
       return typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : newId("req");
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: true } },
+    // Refusals the router makes before any route (a malformed URL, a parameter over the length limit) are
+    // problems like every other.
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply, toProblemError(error)),
     return503OnClosing: true,
     forceCloseConnections: "idle",
   };

@@ -36,9 +36,33 @@ describe("problem+json errors", () => {
         return { ok: true };
       },
     );
+    app.get("/v1/widgets/:id", async (request) => ({ id: (request.params as { id: string }).id }));
     await app.ready();
   });
   afterAll(() => app.close());
+
+  it("refuses the NUL character anywhere in the path, query or body with 400, before any handler", async () => {
+    for (const res of [
+      await app.inject({ method: "GET", url: "/v1/widgets/a%00b" }),
+      await app.inject({ method: "GET", url: "/v1/widgets/a?q=%00" }),
+      await post(JSON.stringify({ name: "a\u0000b", count: 1 })),
+      await post(JSON.stringify({ name: "a", count: 1, "\u0000": 1 })),
+    ]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ code: "VALIDATION_FAILED", detail: expect.stringMatching(/NUL character/) });
+    }
+    expect((await app.inject({ method: "GET", url: "/v1/widgets/ab" })).json()).toEqual({ id: "ab" });
+  });
+
+  it("answers the router's own refusals (a parameter over its length limit, a malformed URL) as problems", async () => {
+    const long = await app.inject({ method: "GET", url: `/v1/widgets/${"a".repeat(200)}` });
+    expect(long.statusCode).toBe(414);
+    expect(long.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const malformed = await app.inject({ method: "GET", url: "/v1/widgets/%E0%A4%A" });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  });
 
   const post = (payload: string, contentType = "application/json") =>
     app.inject({ method: "POST", url: "/v1/widgets", payload, headers: { "content-type": contentType } });

@@ -4,12 +4,15 @@
 import { createTestDatabase } from "@ipaas/db/testing";
 import type { FastifyInstance } from "fastify";
 import { buildApiAuth } from "./api";
-import { NatsServerProcess, waitFor } from "./infrastructure";
+import { type LogCapture, NatsServerProcess, waitFor } from "./infrastructure";
 import { MessagesGateway } from "./messages-gateway";
 import { SmtpSink } from "./smtp";
 
 export interface DeliveryWorld {
   app: FastifyInstance;
+  /** The world's own database and NATS server, for another app (a dashboard) to join it. */
+  databaseUrl: string;
+  natsUrl: string;
   smtp: SmtpSink;
   gateway: MessagesGateway;
   /**
@@ -22,7 +25,8 @@ export interface DeliveryWorld {
   close(): Promise<void>;
 }
 
-export async function buildDeliveryWorld(env: Record<string, string> = {}): Promise<DeliveryWorld> {
+/** `logs`, when given, collects every line the app writes (at `LOG_LEVEL`, which `env` may set). */
+export async function buildDeliveryWorld(env: Record<string, string> = {}, logs?: LogCapture): Promise<DeliveryWorld> {
   const nats = await NatsServerProcess.create();
   const database = await createTestDatabase({ prefix: "ipaas_delivery" });
   const smtp = await SmtpSink.start();
@@ -44,7 +48,9 @@ export async function buildDeliveryWorld(env: Record<string, string> = {}): Prom
   };
   const read = new Map<string, number>();
   const world: DeliveryWorld = {
-    app: await buildApiAuth({ env: settings }),
+    app: await buildApiAuth({ env: settings, ...(logs ? { logs } : {}) }),
+    databaseUrl: database.url,
+    natsUrl: nats.url,
     smtp,
     gateway,
     async nextCode(destination) {
@@ -61,7 +67,7 @@ export async function buildDeliveryWorld(env: Record<string, string> = {}): Prom
     },
     async restart(more) {
       await world.app.close();
-      world.app = await buildApiAuth({ env: { ...settings, ...more } });
+      world.app = await buildApiAuth({ env: { ...settings, ...more }, ...(logs ? { logs } : {}) });
     },
     async close() {
       await world.app.close();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { BaseConfig as Config } from "../config";
 import { type MasterKey, masterKeyOf } from "../crypto";
+import { commonErrors } from "../errors";
 import { healthPlugin } from "./health";
 import { metricsPlugin } from "./metrics";
 import { type OpenApiOptions, openApiPlugin } from "./openapi";
@@ -51,8 +52,36 @@ export const platformPlugin = fp(
       reply.headers(SECURITY_HEADERS).header("x-request-id", request.id);
       done();
     });
+    // Postgres cannot store the NUL character in text: refused here, with a 400, rather than by the database.
+    app.addHook("preValidation", async (request) => {
+      for (const [part, value] of [
+        ["path", request.params],
+        ["query", request.query],
+        ["body", request.body],
+      ] as const) {
+        if (holdsNul(value))
+          throw commonErrors.fail("VALIDATION_FAILED", `the ${part} holds the NUL character (\\u0000)`);
+      }
+    });
     await app.register(healthPlugin);
     await app.register(metricsPlugin, { service: options.service, token: options.config.METRICS_TOKEN });
   },
   { name: "platform" },
 );
+
+/** Whether a string anywhere in `value` (keys included) holds U+0000; iterative, so no depth overflows. */
+function holdsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === "string") {
+      if (next.includes("\u0000")) return true;
+    } else if (next !== null && typeof next === "object") {
+      for (const [key, inner] of Object.entries(next)) {
+        if (key.includes("\u0000")) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
+}

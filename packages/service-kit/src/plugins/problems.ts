@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { isDatabaseUnavailable } from "@ipaas/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { CommonErrorCodes, type FieldProblem, PROBLEM_CONTENT_TYPE, ProblemError } from "../errors";
@@ -55,6 +56,16 @@ export function toProblemError(error: FastifyError | ProblemError | Error): Prob
     const detail = errors.map((e) => `${e.field}: ${e.message}`).join("; ");
     return new ProblemError("VALIDATION_FAILED", 400, CommonErrorCodes.VALIDATION_FAILED.title, detail, { errors });
   }
+  if (isDatabaseUnavailable(error))
+    return new ProblemError(
+      "UNAVAILABLE",
+      503,
+      CommonErrorCodes.UNAVAILABLE.title,
+      "the database cannot be reached now",
+      {
+        headers: { "retry-after": "5" },
+      },
+    );
   const status = fe.statusCode ?? 500;
   if (status >= 500) return problemFor("INTERNAL");
   if (fe.code?.startsWith("FST_ERR_CTP_") && status === 400) return problemFor("MALFORMED_BODY", fe.message);

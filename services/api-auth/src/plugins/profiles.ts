@@ -27,6 +27,12 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const AUTHORIZATION = /^(Bearer|DPoP)\s+([A-Za-z0-9._~+/-]+=*)$/i;
 
 /** What a 401 on these routes offers: both ways to present a user token. */
+/** The person an `onRequest` hook authenticated (with `userCaller`); a route without one is a bug. */
+export function endUserOf(request: FastifyRequest): UserCaller {
+  if (!request.endUser) throw new Error(`${request.method} ${request.url}: no end user was authenticated`);
+  return request.endUser;
+}
+
 export const USER_CHALLENGE = `Bearer realm="ipaas-user-api", DPoP algs="${DPOP_ALGORITHMS}"`;
 
 interface Presented {

@@ -30,10 +30,12 @@ declare module "fastify" {
     authenticate: (request: FastifyRequest) => Promise<void>;
     /** `authenticate`, and also sets `request.actor` (tenant, rank and grants) for a permission check. */
     authenticateActor: (request: FastifyRequest) => Promise<void>;
-    /** The user a request's two-factor set-up token (and no other kind) names. */
-    setupTokenSubject: (request: FastifyRequest) => Promise<string>;
+    /** Hook: requires a two-factor set-up token (and no other kind) and sets `request.setupSubject`. */
+    authenticateSetup: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
+    /** The user a request's set-up token names, once `authenticateSetup` has run. */
+    setupSubject: string | null;
     principal: Principal | null;
     /** The caller's current tenant, rank and grants, read with the session. */
     actor: Actor | null;
@@ -88,13 +90,19 @@ export const identityPlugin = fp(
       request.principal = principal;
       request.actor = actor;
     });
-    app.decorate(
-      "setupTokenSubject",
-      async (request: FastifyRequest) => (await verified(setup, request, "set-up")).sub,
-    );
+    app.decorateRequest("setupSubject", null);
+    app.decorate("authenticateSetup", async (request: FastifyRequest) => {
+      request.setupSubject = (await verified(setup, request, "set-up")).sub;
+    });
   },
   { name: "identity", dependencies: ["database", "signing-keys", "passwords", "mailer", "session-view"] },
 );
+
+/** The user of a route whose `onRequest` ran `authenticateSetup`. */
+export function setupSubjectOf(request: FastifyRequest): string {
+  if (!request.setupSubject) throw fail("INVALID_TOKEN");
+  return request.setupSubject;
+}
 
 /** The principal of an authenticated route (the preHandler has run). */
 export function principalOf(request: FastifyRequest): Principal {

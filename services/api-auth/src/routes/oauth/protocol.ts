@@ -1,6 +1,6 @@
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
-import { ProblemError } from "@ipaas/service-kit";
+import { toProblemError } from "@ipaas/service-kit";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { parseStrictForm } from "../../domain/form";
@@ -23,10 +23,14 @@ export function toOAuthError(error: FastifyError | Error): OAuthError {
   if (error instanceof OAuthError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return new OAuthError("invalid_request", fastifyError.message);
-  const status = error instanceof ProblemError ? error.status : (fastifyError.statusCode ?? 500);
+  // What the services answer everywhere else decides the status here too (a database that cannot be reached is 503).
+  const status = toProblemError(error).status;
   if (status === 413) return new OAuthError("invalid_request", "the request body is too large", { status });
   if (status === 503) {
-    return new OAuthError("temporarily_unavailable", "the request cannot be handled right now", { status });
+    return new OAuthError("temporarily_unavailable", "the request cannot be handled right now", {
+      status,
+      headers: { "retry-after": "5" },
+    });
   }
   if (status >= 400 && status < 500) {
     const parsing = fastifyError.code?.startsWith("FST_ERR_CTP_") === true || error instanceof SyntaxError;

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
+import { endUserOf } from "../../plugins/profiles";
 import {
   beginContactChangeRoute,
   confirmContactChangeRoute,
@@ -27,6 +28,12 @@ export async function userRoutes(fastify: FastifyInstance) {
     }
   });
 
+  // Before the body is parsed or validated: a caller without a valid token learns nothing about the routes.
+  // A preflight carries no token.
+  app.addHook("onRequest", async (request) => {
+    if (request.method !== "OPTIONS") await app.userCaller(request);
+  });
+
   app.options("/users/*", { schema: { hide: true } }, async (request, reply) => {
     const origin = request.headers.origin;
     reply.header("vary", "Origin");
@@ -41,34 +48,34 @@ export async function userRoutes(fastify: FastifyInstance) {
   });
 
   app.get("/users/me", { schema: getProfileRoute }, async (request) => {
-    return app.profiles.get(await app.userCaller(request));
+    return app.profiles.get(endUserOf(request));
   });
 
   app.patch("/users/me", { schema: updateProfileRoute }, async (request) => {
-    return app.profiles.rename(await app.userCaller(request), request.body.name);
+    return app.profiles.rename(endUserOf(request), request.body.name);
   });
 
   app.post("/users/me/contact", { schema: beginContactChangeRoute }, async (request, reply) => {
-    const sent = await app.oneTimeCodes.beginContactChange(await app.userCaller(request), request.body, request.ip);
+    const sent = await app.oneTimeCodes.beginContactChange(endUserOf(request), request.body, request.ip);
     app.outboxRelay?.kick();
     reply.code(202);
     return sent;
   });
 
   app.post("/users/me/contact/verify", { schema: confirmContactChangeRoute }, async (request) => {
-    const caller = await app.userCaller(request);
+    const caller = endUserOf(request);
     await app.oneTimeCodes.confirmContactChange(caller, request.body);
     app.outboxRelay?.kick();
     return app.profiles.get(caller);
   });
 
   app.post("/users/me/sign-out", { schema: signOutRoute }, async (request, reply) => {
-    await app.profiles.signOut(await app.userCaller(request));
+    await app.profiles.signOut(endUserOf(request));
     reply.code(204);
   });
 
   app.delete("/users/me", { schema: eraseRoute }, async (request, reply) => {
-    await app.profiles.erase(await app.userCaller(request));
+    await app.profiles.erase(endUserOf(request));
     reply.code(204);
   });
 }

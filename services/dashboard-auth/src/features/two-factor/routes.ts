@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { requestOrigin } from "@ipaas/domain";
 import type { FastifyInstance } from "fastify";
+import { setupSubjectOf } from "../../plugins/identity";
 import { authRateLimit } from "../../plugins/rate-limit";
 import { problems } from "../../shared/schemas";
 import { CodeBody, RecoveryCodes, TwoFactorSetup } from "./schemas";
@@ -11,6 +12,8 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
     "/auth/2fa/setup",
     {
       config: authRateLimit,
+      // Before the body is parsed or validated: without a set-up token nothing about the route is revealed.
+      onRequest: app.authenticateSetup,
       schema: {
         tags: ["auth"],
         summary: "Start TOTP set-up (Bearer set-up token): a secret and a QR code to scan",
@@ -19,7 +22,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const setup = await app.twoFactorEnrolment.begin(await app.setupTokenSubject(request), requestOrigin(request));
+      const setup = await app.twoFactorEnrolment.begin(setupSubjectOf(request), requestOrigin(request));
       reply.header("cache-control", "no-store");
       return setup;
     },
@@ -29,6 +32,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
     "/auth/2fa/verify",
     {
       config: authRateLimit,
+      onRequest: app.authenticateSetup,
       schema: {
         tags: ["auth"],
         summary: "Confirm TOTP set-up with a first code (Bearer set-up token); returns ten recovery codes",
@@ -39,7 +43,7 @@ export default async function twoFactorRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const recoveryCodes = await app.twoFactorEnrolment.enable(
-        await app.setupTokenSubject(request),
+        setupSubjectOf(request),
         request.body.code,
         requestOrigin(request),
       );
