@@ -98,7 +98,10 @@ function variants(
       name: "ES256 with r = s = 0",
       token: `${b64({ ...header, alg: "ES256" })}.${encodedPayload}.${b64(Buffer.alloc(64))}`,
     },
-    { name: "RS256 header on the service's key", token: real({ ...header, alg: "RS256" }, payload) },
+    {
+      name: "another algorithm's header on the service's key",
+      token: real({ ...header, alg: key.alg === "RS256" ? "ES256" : "RS256" }, payload),
+    },
     // Signed with the service's own key: only the claims or the kind are wrong.
     { name: "wrong iss", token: real(header, { ...payload, iss: "https://evil.example" }) },
     { name: "no iss", token: real(header, { ...payload, iss: undefined }) },
@@ -185,6 +188,41 @@ describe("forged and misused tokens", () => {
       expect(accepted).toEqual([]);
     },
     300_000,
+  );
+
+  it.each(["ES256", "RS256"] as const)(
+    "refuses every forgery of a partner token an organization has signed with %s, and the token once revoked",
+    async (alg) => {
+      const api = world.api();
+      const org = await newOrganization(api, { scopes: ["otp"] });
+      await api.db.tenant.update({ where: { id: org.id }, data: { tokenSigningAlg: alg } });
+      const token = await tokenFor(api, org, { scope: "otp" });
+      expect(parts(token).header.alg).toBe(alg);
+      // Against this key: r = s = 0 on the ES256 key itself, HS256 keyed with the RSA key's public half.
+      const forged = variants(token, keyOf(api, token));
+      const routes = world.bearerRoutes().filter((r) => homeKind.get(`${r.method} ${r.path}`) === "partner access");
+      expect(routes.length).toBeGreaterThan(3);
+      const accepted: string[] = [];
+      for (const route of routes) {
+        // The real token passes (a refusal below is the forgery's), then every forgery is refused.
+        expect((await call(api, route.method, route.url, token)).statusCode, route.path).not.toBe(401);
+        for (const variant of forged) {
+          const res = await call(api, route.method, route.url, variant.token);
+          if (res.statusCode !== 401)
+            accepted.push(`${variant.name} at ${route.method} ${route.path}: ${res.statusCode}`);
+        }
+      }
+      expect(accepted).toEqual([]);
+      // Revoked (RFC 7009), the token is refused by every route that took it a moment ago.
+      const revoked = await api.inject({
+        method: "POST",
+        url: "/v1/auth/revoke",
+        headers: { ...FORM, authorization: basic(org.clientKey, org.clientSecret) },
+        payload: form({ token }),
+      });
+      expect(revoked.statusCode).toBe(200);
+      for (const route of routes) expect((await call(api, route.method, route.url, token)).statusCode).toBe(401);
+    },
   );
 
   it("answers introspection of every forged or foreign token inactive, and token-status alike", async () => {
