@@ -106,6 +106,7 @@ function variants(
     { name: "wrong iss", token: real(header, { ...payload, iss: "https://evil.example" }) },
     { name: "no iss", token: real(header, { ...payload, iss: undefined }) },
     { name: "wrong aud", token: real(header, { ...payload, aud: "someone-else" }) },
+    { name: "no aud", token: real(header, { ...payload, aud: undefined }) },
     { name: "aud list without ours", token: real(header, { ...payload, aud: ["a", "b"] }) },
     { name: "typ JWT", token: real({ ...header, typ: "JWT" }, payload) },
     { name: "no typ", token: real({ ...header, typ: undefined }, payload) },

@@ -371,4 +371,24 @@ describe("sessions", () => {
     });
     expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(401);
   });
+
+  it("refuses a session past its absolute lifetime, however recently it was used, and its refresh token too", async () => {
+    // Time is moved by hand in the database, which no cached view of the session would hear of (a real
+    // session only ever reaches its end by time passing): this app keeps no view.
+    const uncached = await buildDashboard({ SESSION_VIEW_TTL_SECONDS: "0" });
+    try {
+      const user = await enrolledUser(uncached);
+      const session = await loginAs(uncached, user);
+      expect((await post(uncached, "/v1/auth/verify-token", undefined, session.token)).statusCode).toBe(200);
+      await uncached.db.session.updateMany({
+        where: { userId: user.userId },
+        data: { absoluteExpiresAt: new Date(Date.now() - 1), idleExpiresAt: new Date(Date.now() + 3_600_000) },
+      });
+      expect((await post(uncached, "/v1/auth/verify-token", undefined, session.token)).statusCode).toBe(401);
+      const refresh = await post(uncached, "/v1/auth/refresh", { refreshToken: session.refreshToken });
+      expect(refresh.statusCode).toBe(401);
+    } finally {
+      await uncached.close();
+    }
+  });
 });

@@ -111,6 +111,10 @@ describe("forgotten and changed passwords", () => {
     expect(wrong.statusCode).toBe(403);
     const mismatch = await put({ current_password: PASSWORD, password: NEW_PASSWORD, confirm_password: "different" });
     expect(mismatch.json().code).toBe("PASSWORD_MISMATCH");
+    // The same rules as at registration: a common password is refused with its reason (ASVS 6.2.4).
+    const weak = await put({ current_password: PASSWORD, password: "password1234", confirm_password: "password1234" });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json()).toMatchObject({ code: "WEAK_PASSWORD", errors: [{ field: "password" }] });
     expect((await app.db.user.findUniqueOrThrow({ where: { id: user.userId } })).passwordHash).toBe(hashBefore);
 
     const ok = await put({ current_password: PASSWORD, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
