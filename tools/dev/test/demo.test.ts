@@ -14,7 +14,7 @@ import {
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runToEnd } from "./spawned";
+import { partnerTokenRequest, runToEnd } from "./spawned";
 
 const runDemo = (env: Record<string, string>) => runToEnd("src/demo.ts", env);
 
@@ -76,14 +76,7 @@ describe("pnpm demo", () => {
 
     // The partner token line works as printed: its client key and secret are the API key's.
     const basic = /curl -s -u '([^']+)'/.exec(first.stdout)?.[1] ?? "";
-    const token = await fetch(`${api.listeningOrigin}/v1/auth/token`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${Buffer.from(basic).toString("base64")}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: "grant_type=client_credentials&scope=otp",
-    });
+    const token = await partnerTokenRequest(api.listeningOrigin, basic);
     expect(token.status).toBe(200);
     const { access_token } = (await token.json()) as { access_token: string };
     const sent = await fetch(`${api.listeningOrigin}/v1/otp/send`, {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@ipaas/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runToEnd, Spawned } from "./spawned";
+import { partnerTokenRequest, runToEnd, Spawned } from "./spawned";
 
 const READY = /embedded development mode: .*ready in [0-9.]+ s/;
 
@@ -70,14 +70,7 @@ describe("the embedded development mode", () => {
     }
 
     basic = /curl -s -u '([^']+)'/.exec(demo.stdout)?.[1] ?? "";
-    const token = await fetch(`${api}/v1/auth/token`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${Buffer.from(basic).toString("base64")}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: "grant_type=client_credentials&scope=otp",
-    });
+    const token = await partnerTokenRequest(api, basic);
     expect(token.status).toBe(200);
     const partner = String((await json(token)).access_token);
     const headers = { authorization: `Bearer ${partner}`, "content-type": "application/json" };
@@ -113,14 +106,7 @@ describe("the embedded development mode", () => {
   it("keeps accounts, keys and end users across a restart", async () => {
     const serve = start("src/serve.ts");
     await serve.waitFor(READY);
-    const token = await fetch(`${api}/v1/auth/token`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${Buffer.from(basic).toString("base64")}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: "grant_type=client_credentials&scope=otp",
-    });
+    const token = await partnerTokenRequest(api, basic);
     expect(token.status).toBe(200);
     // Signed before the restart, by a key that was kept.
     const me = await fetch(`${api}/v1/users/me`, { headers: { authorization: `Bearer ${userToken}` } });

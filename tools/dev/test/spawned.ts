@@ -54,3 +54,15 @@ export async function runToEnd(script: string, env: Record<string, string>) {
   const status = await spawned.exited;
   return { status, stdout: spawned.stdout, stderr: spawned.stderr };
 }
+
+/** The partner token request the demo prints (`curl -u <clientKey:secret>`), over HTTP to api-auth at `origin`. */
+export function partnerTokenRequest(origin: string, basic: string): Promise<Response> {
+  return fetch(`${origin}/v1/auth/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(basic).toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: "grant_type=client_credentials&scope=otp",
+  });
+}
