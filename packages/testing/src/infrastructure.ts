@@ -78,10 +78,15 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Forwards a local port to a target; `stop()` drops every connection, `start()` serves again. */
+/**
+ * Forwards a local port to a target; `stop()` drops every connection, `start()` serves again, and
+ * `pause()` holds every byte both ways (and every new connection) until `resume()`, with the connections
+ * left open: what a client sees of a server that hangs.
+ */
 export class TcpProxy {
   #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Set<[Socket, Socket]>();
+  #paused = false;
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
@@ -96,21 +101,46 @@ export class TcpProxy {
   async start(): Promise<void> {
     this.#server = createServer((client) => {
       const upstream = tcpConnect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on("close", () => this.#sockets.delete(s));
+      const pair: [Socket, Socket] = [client, upstream];
+      this.#pairs.add(pair);
+      for (const s of pair) {
+        s.on("close", () => {
+          this.#pairs.delete(pair);
+          for (const other of pair) other.destroy();
+        });
         s.on("error", () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      if (this.#paused) for (const s of pair) s.pause();
+      else forward(pair);
     });
     await new Promise<void>((resolve) => this.#server?.listen(this.port, "127.0.0.1", resolve));
   }
 
+  pause(): void {
+    this.#paused = true;
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  resume(): void {
+    this.#paused = false;
+    for (const pair of this.#pairs) forward(pair);
+  }
+
   async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
+    for (const pair of this.#pairs) for (const s of pair) s.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
     this.#server = undefined;
   }
+}
+
+function forward([client, upstream]: [Socket, Socket]): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }
 
 /** A nats-server with JetStream of the test's own, on a free port, that the test may stop and restart. */
