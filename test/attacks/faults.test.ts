@@ -29,6 +29,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeakWatch } from "./leaks";
+import { crashPostgres, holdFirstUpdate } from "./postgres-faults";
 
 describe("faults: Postgres cut off, NATS stopped", () => {
   let database: TestDatabase;
@@ -246,20 +247,12 @@ describe("faults: Postgres cut off, NATS stopped", () => {
     leaks.sent(admin.user.secret, ...admin.user.recoveryCodes, admin.token, admin.refreshToken);
     const orgId = admin.org.orgId;
     const applied = watchApplied(orgId);
-    // The first mark of this organization's events waits in the relay's transaction (nextval is not
-    // rolled back, so the mark after the fault goes through).
-    await direct.db.$executeRawUnsafe(`CREATE SEQUENCE "fault_marks"`);
-    await direct.db.$executeRawUnsafe(`
-      CREATE FUNCTION "fault_hold_mark"() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF OLD."publishedAt" IS NULL AND NEW."publishedAt" IS NOT NULL AND OLD."aggregateId" = '${orgId}'
-           AND nextval('"fault_marks"') = 1 THEN
-          PERFORM pg_sleep(60);
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await direct.db.$executeRawUnsafe(
-      `CREATE TRIGGER "fault_hold_mark" BEFORE UPDATE ON "outbox_events" FOR EACH ROW EXECUTE FUNCTION "fault_hold_mark"()`,
+    // The first mark of this organization's events waits in the relay's transaction.
+    const held = await holdFirstUpdate(
+      direct.db,
+      "fault_mark",
+      "outbox_events",
+      `OLD."publishedAt" IS NULL AND NEW."publishedAt" IS NOT NULL AND OLD."aggregateId" = '${orgId}'`,
     );
     try {
       await rotate(admin.token);
@@ -267,26 +260,12 @@ describe("faults: Postgres cut off, NATS stopped", () => {
       if (!row) throw new Error("the rotation wrote no event");
       // NATS acknowledged the row (api-auth applies it) and the relay is inside its transaction, marking it.
       await waitFor("api-auth to apply the event", () => applied.includes(row.id), 15_000);
-      await waitFor(
-        "the relay's mark to be held",
-        async () =>
-          (
-            await direct.db.$queryRaw<{ n: number }[]>`
-              SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE datname = current_database() AND query LIKE '%UPDATE "outbox_events"%' AND state = 'active'`
-          )[0]?.n === 1,
-        15_000,
-      );
+      await held.reached();
 
-      // As a crash of Postgres looks to the services: every connection drops and every session ends,
-      // its open transaction rolled back.
-      await proxy.stop();
-      await direct.db.$queryRaw`
-        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+      await crashPostgres(direct.db, proxy, async () => {
+        expect(await direct.db.outboxEvent.count({ where: { id: row.id, publishedAt: null } })).toBe(1);
+      });
       figures.faults += 1;
-      expect(await direct.db.outboxEvent.count({ where: { id: row.id, publishedAt: null } })).toBe(1);
-      await proxy.start();
 
       await expectAppliedOnce([row.id], applied);
       for (const app of [dashboard, api])
@@ -296,9 +275,7 @@ describe("faults: Postgres cut off, NATS stopped", () => {
           20_000,
         );
     } finally {
-      await direct.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS "fault_hold_mark" ON "outbox_events"`);
-      await direct.db.$executeRawUnsafe(`DROP FUNCTION IF EXISTS "fault_hold_mark"()`);
-      await direct.db.$executeRawUnsafe(`DROP SEQUENCE IF EXISTS "fault_marks"`);
+      await held.remove();
     }
   }, 90_000);
 
