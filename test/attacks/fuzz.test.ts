@@ -4,7 +4,7 @@
 // stack trace; every refusal is a problem document (the RFC 6749 error form on the OAuth routes); and no
 // domain row is written by a refused request. FUZZ_RUNS sets how many requests (about; the default is
 // what CI runs).
-import { recordResult } from "@ipaas/testing";
+import { recordResult, tableFingerprint } from "@ipaas/testing";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,19 +162,7 @@ const payloads = (fields: string[]) =>
   );
 
 /** Each domain table's rows, as one digest per table. */
-async function fingerprint(app: FastifyInstance): Promise<Record<string, string>> {
-  const row = BOOKKEEPING.reduce((text, column) => `${text} - '${column}'`, "to_jsonb(t)");
-  const rows = await Promise.all(
-    DOMAIN_TABLES.map(async (table) => {
-      const [result] = await app.db.$queryRawUnsafe<Array<{ print: string }>>(
-        `SELECT count(*) || ':' || coalesce(md5(string_agg((${row})::text, ',' ORDER BY (${row})::text)), '')
-           AS print FROM ${table} t`,
-      );
-      return [table, result?.print ?? ""] as const;
-    }),
-  );
-  return Object.fromEntries(rows);
-}
+const fingerprint = (app: FastifyInstance) => tableFingerprint(app.db, DOMAIN_TABLES, BOOKKEEPING);
 
 describe("fuzzing every route from the OpenAPI documents", () => {
   let world: AttackWorld;

@@ -6,6 +6,7 @@ export * from "./dashboard";
 export * from "./delivery-world";
 export * from "./device";
 export * from "./factories";
+export * from "./fingerprint";
 export * from "./foundation-suite";
 export * from "./infrastructure";
 export * from "./latency";

@@ -10,9 +10,13 @@ export const dashboardConfig = defineConfig(
     ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 60, maximum: 86_400 }),
     /** The longest grace period a rotation may give the previous client secret. */
     CREDENTIAL_GRACE_MAX_SECONDS: Type.Integer({ default: 86_400, minimum: 0, maximum: 30 * 86_400 }),
-    /** A dashboard session ends after this long without use, and this long after login whatever happens. */
-    SESSION_IDLE_MINUTES: Type.Integer({ default: 60, minimum: 1, maximum: 1440 }),
-    SESSION_ABSOLUTE_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 720 }),
+    /**
+     * A dashboard session ends after this long without use, and this long after login whatever happens. The
+     * maxima are AAL2's (NIST SP 800-63B §2.2.3): re-authentication after at most 1 h of inactivity and at
+     * least every 24 h.
+     */
+    SESSION_IDLE_MINUTES: Type.Integer({ default: 60, minimum: 1, maximum: 60 }),
+    SESSION_ABSOLUTE_HOURS: Type.Integer({ default: 24, minimum: 1, maximum: 24 }),
     /**
      * How long an instance answers for a session from memory without news of it; 0 reads the database for
      * every request. Changes reach every instance by event at once; this bounds a missed one.

@@ -1,7 +1,18 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@ipaas/db/testing";
-import { buildDashboard, email, enrolledUser, PASSWORD, post, TEST_MASTER_KEY, totp } from "@ipaas/testing";
+import {
+  buildDashboard,
+  email,
+  enrolledUser,
+  loginAs,
+  PASSWORD,
+  post,
+  refreshSession,
+  TEST_MASTER_KEY,
+  totp,
+  waitFor,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MAX_CONSECUTIVE_FAILURES } from "../src/features/two-factor/two-factor";
@@ -15,6 +26,8 @@ describe("abuse controls", () => {
 
   it(`disables the authenticator after ${MAX_CONSECUTIVE_FAILURES} wrong codes until an administrator resets it`, async () => {
     const user = await enrolledUser(app);
+    // Two sessions from before the authenticator was disabled.
+    const sessions = [await loginAs(app, user), await loginAs(app, user)];
     await app.db.totpEnrolment.update({
       where: { userId: user.userId },
       data: { failedAttempts: MAX_CONSECUTIVE_FAILURES - 2 },
@@ -37,8 +50,25 @@ describe("abuse controls", () => {
     const audit = await app.db.auditEvent.findFirst({ where: { actorId: user.userId, action: "auth.2fa_disabled" } });
     expect(audit).not.toBeNull();
 
+    // Disabling it made the sessions' claims stale (2FA is no longer on), not the sessions: they go on.
+    const verify = async (token: string) => (await post(app, "/v1/auth/verify-token", undefined, token)).statusCode;
+    for (const session of sessions) {
+      await refreshSession(app, session);
+      expect(await verify(session.token)).toBe(200);
+    }
+
     // An administrator resets it (audited); the user sets 2FA up again at the next login.
     await runAdmin(["reset-2fa", "--email", user.email]);
+    // Every session of the user ended with the reset: its refresh tokens are refused at once, its access tokens
+    // as soon as this instance hears of it (the command is a process of its own, like another instance).
+    const ended = await app.db.session.findMany({ where: { userId: user.userId } });
+    expect(ended.map((s) => [s.endedAt !== null, s.endReason])).toEqual(sessions.map(() => [true, "2fa_reset"]));
+    for (const session of sessions) {
+      const refreshed = await post(app, "/v1/auth/refresh", { refreshToken: session.refreshToken });
+      expect(refreshed.statusCode).toBe(401);
+      expect(refreshed.json().code).toBe("INVALID_REFRESH_TOKEN");
+      await waitFor("the access token refused", async () => (await verify(session.token)) === 401, 5_000);
+    }
     const after = await post(app, "/v1/auth/login", { email: user.email, password: PASSWORD });
     expect(after.json().twoFactorSetupRequired).toBe(true);
     expect(

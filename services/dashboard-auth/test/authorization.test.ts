@@ -1,12 +1,20 @@
+import { newId } from "@ipaas/domain";
 import {
   as,
   bankAdmin,
+  bodyWithoutRequestId,
+  email,
   grant,
   isolatedDashboard,
+  loginAs,
   memberOf,
   organizationAdmin,
+  PASSWORD,
   platformOwner,
   post,
+  registerBank,
+  registerOrganization,
+  tableFingerprint,
 } from "@ipaas/testing";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
@@ -196,6 +204,33 @@ describe("authorization: security", () => {
     const member = await memberOf(app, orgA.token, { permissions: [grant("users", "r")] });
     await as(app, orgA.token).put(`/v1/users/${member.userId}`, { status: "Disabled" });
     expect((await post(app, "/v1/auth/verify-token", undefined, member.token)).statusCode).toBe(401);
+  });
+
+  it("ends every session of a disabled user at once: each access token and each refresh token", async () => {
+    const member = await memberOf(app, orgA.token, { permissions: [grant("users", "r")] });
+    const sessions = [member, await loginAs(app, member.user), await loginAs(app, member.user)];
+    // Each session used first, so this instance holds it in memory when the change comes.
+    for (const session of sessions) {
+      expect((await post(app, "/v1/auth/verify-token", undefined, session.token)).statusCode).toBe(200);
+    }
+    const refused = async (when: string) => {
+      for (const [i, session] of sessions.entries()) {
+        const what = `session ${i + 1} of 3, ${when}`;
+        expect((await post(app, "/v1/auth/verify-token", undefined, session.token)).statusCode, what).toBe(401);
+        expect((await as(app, session.token).get("/v1/users")).statusCode, what).toBe(401);
+        const refreshed = await post(app, "/v1/auth/refresh", { refreshToken: session.refreshToken });
+        expect(refreshed.statusCode, what).toBe(401);
+        expect(refreshed.json().code).toBe("INVALID_REFRESH_TOKEN");
+      }
+    };
+
+    expect((await as(app, orgA.token).put(`/v1/users/${member.userId}`, { status: "Disabled" })).statusCode).toBe(200);
+    await refused("right after the disable");
+    const rows = await app.db.session.findMany({ where: { userId: member.userId } });
+    expect(rows.map((r) => [r.endedAt !== null, r.endReason])).toEqual(sessions.map(() => [true, "disabled"]));
+    // Ended, not paused: enabling the user again brings none of them back.
+    expect((await as(app, orgA.token).put(`/v1/users/${member.userId}`, { status: "Active" })).statusCode).toBe(200);
+    await refused("after enabling the user again");
   });
 
   it("keeps the tenant's last Super Admin from being deleted or demoted", async () => {
@@ -448,4 +483,423 @@ describe("authorization: property test over HTTP", () => {
       { numRuns: 250 },
     );
   }, 60_000);
+});
+
+/** The tables a request that crosses tenants could write to. */
+const FINGERPRINTED_TABLES = [
+  "tenants",
+  "organization_credentials",
+  "users",
+  "roles",
+  "modules",
+  "user_permissions",
+  "sessions",
+  "refresh_tokens",
+  "totp_enrolments",
+  "recovery_codes",
+  "password_reset_tokens",
+  "scopes",
+  "revoked_tokens",
+  "outbox_events",
+];
+/** What changes whatever a request asked: a session's use, and the outbox relay's progress. */
+const BOOKKEEPING = ["lastSeenAt", "idleExpiresAt", "publishedAt", "attempts", "lastError", "parkedAt"];
+
+/** Each table's rows, as one digest per table. */
+const fingerprint = (app: FastifyInstance) => tableFingerprint(app.db, FINGERPRINTED_TABLES, BOOKKEEPING);
+
+describe("authorization: other tenants' real ids", () => {
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  type Kind = "user" | "role" | "tenant" | "organization" | "bank" | "module";
+  /** Something an id names, and the tenant that owns it (none for the platform's module catalogue). */
+  type Target = { kind: Kind; id: string; owner: TenantRef | null };
+  /** A tenant's head admin, with a member and a custom role of its own. */
+  type Admin = { name: string; token: string; tenant: TenantRef; member: string; role: string };
+  const admins: Admin[] = [];
+  const targets: Target[] = [];
+  /** The Admin role of each tenant: what a user created in it is given. */
+  const adminRoleOf = new Map<string, string>();
+
+  beforeAll(async () => {
+    ({ app, close } = await isolatedDashboard("ipaas_authz"));
+    const bank1 = await bankAdmin(app);
+    const org1 = await organizationAdmin(app, { bankId: bank1.bank.bankId });
+    // Beside org1 under the same bank: a sibling for org1, one of its own organizations for bank1.
+    const sibling = await organizationAdmin(app, { bankId: bank1.bank.bankId });
+    const bank2 = await bankAdmin(app);
+    const org2 = await organizationAdmin(app, { bankId: bank2.bank.bankId });
+    // Waiting for approval: an approval that crossed tenants would change their status.
+    const pendingOrg = await registerOrganization(app, { bankId: bank2.bank.bankId });
+    const pendingBank = await registerBank(app);
+    // Above every bank and organization: the platform owner's tenant.
+    await platformOwner(app);
+    await app.db.tenant.updateMany({
+      where: { id: { in: [pendingOrg.orgId, pendingBank.bankId] } },
+      data: { status: "PENDING" },
+    });
+
+    const heads = [
+      { name: "bank1", token: bank1.token, tenantId: bank1.bank.bankId },
+      { name: "org1", token: org1.token, tenantId: org1.org.orgId },
+      { name: "sibling", token: sibling.token, tenantId: sibling.org.orgId },
+      { name: "bank2", token: bank2.token, tenantId: bank2.bank.bankId },
+      { name: "org2", token: org2.token, tenantId: org2.org.orgId },
+    ];
+    for (const head of heads) {
+      const api = as(app, head.token);
+      const roles = (await api.get("/v1/roles")).json() as Array<{ id: string; role: string }>;
+      const adminRole = roles.find((r) => r.role === "Admin")?.id ?? "";
+      adminRoleOf.set(head.tenantId, adminRole);
+      const member = await api.post("/v1/users", {
+        email: email("member"),
+        name: "Member",
+        role_id: adminRole,
+        permissions: [],
+        password: PASSWORD,
+      });
+      const role = await api.post("/v1/roles", { role: "Clerk" });
+      if (member.statusCode !== 201 || role.statusCode !== 201) throw new Error(`set-up: ${member.body} ${role.body}`);
+      const tenant = await app.db.tenant.findUniqueOrThrow({ where: { id: head.tenantId } });
+      if (head.name === "bank1" || head.name === "org1") {
+        admins.push({
+          name: head.name,
+          token: head.token,
+          tenant: { id: tenant.id, kind: tenant.kind, bankId: tenant.bankId },
+          member: member.json().user_id,
+          role: role.json().id,
+        });
+      }
+    }
+
+    const tenants = await app.db.tenant.findMany({
+      include: {
+        // Members and custom roles first: a write that crossed would succeed on them, where a head user or a
+        // system role might be refused for its own reasons.
+        users: { orderBy: { head: "asc" } },
+        roles: { orderBy: { rank: "desc" } },
+      },
+    });
+    for (const tenant of tenants) {
+      const owner: TenantRef = { id: tenant.id, kind: tenant.kind, bankId: tenant.bankId };
+      for (const user of tenant.users) targets.push({ kind: "user", id: user.id, owner });
+      for (const role of tenant.roles) targets.push({ kind: "role", id: role.id, owner });
+      targets.push({ kind: "tenant", id: tenant.id, owner });
+      if (tenant.kind === "ORGANIZATION") targets.push({ kind: "organization", id: tenant.id, owner });
+      if (tenant.kind === "BANK") targets.push({ kind: "bank", id: tenant.id, owner });
+    }
+    for (const module of await app.db.module.findMany({ where: { deletedAt: null } })) {
+      targets.push({ kind: "module", id: module.id, owner: null });
+    }
+  }, 60_000);
+  afterAll(() => close());
+
+  type Request = { method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"; url: string; payload?: object };
+  interface Route {
+    route: string;
+    /** What the id names. */
+    kind: Kind;
+    action: "read" | "create" | "update" | "delete";
+    /** The answer to an id out of reach: the same as to an id that does not exist. */
+    refusedWith: 400 | 403 | 404;
+    /** The id goes in the body, where it must name something of the caller's own tenant. */
+    inBody?: boolean;
+    request(id: string, admin: Admin): Request;
+  }
+  const newUser = (admin: Admin) => ({
+    email: email("crossed"),
+    name: "Crossed",
+    permissions: [],
+    password: PASSWORD,
+    role_id: adminRoleOf.get(admin.tenant.id),
+  });
+  const routes: Route[] = [
+    {
+      route: "GET /v1/users/{user_id}",
+      kind: "user",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/users/${id}` }),
+    },
+    {
+      route: "PUT /v1/users/{user_id}",
+      kind: "user",
+      action: "update",
+      refusedWith: 404,
+      request: (id) => ({ method: "PUT", url: `/v1/users/${id}`, payload: { status: "Disabled", permissions: [] } }),
+    },
+    {
+      route: "DELETE /v1/users (one's own member and the id)",
+      kind: "user",
+      action: "delete",
+      refusedWith: 404,
+      request: (id, admin) => ({ method: "DELETE", url: `/v1/users?user_id=${admin.member}&user_id=${id}` }),
+    },
+    {
+      route: "GET /v1/users?tenant_id=",
+      kind: "tenant",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/users?tenant_id=${id}` }),
+    },
+    {
+      route: "POST /v1/users?tenant_id=",
+      kind: "tenant",
+      action: "create",
+      refusedWith: 404,
+      request: (id, admin) => ({
+        method: "POST",
+        url: `/v1/users?tenant_id=${id}`,
+        payload: { ...newUser(admin), role_id: adminRoleOf.get(id) ?? adminRoleOf.get(admin.tenant.id) },
+      }),
+    },
+    {
+      route: "POST /v1/users { role_id }",
+      kind: "role",
+      action: "create",
+      refusedWith: 400,
+      inBody: true,
+      request: (id, admin) => ({ method: "POST", url: "/v1/users", payload: { ...newUser(admin), role_id: id } }),
+    },
+    {
+      route: "PUT /v1/users/{one's own member} { role_id }",
+      kind: "role",
+      action: "update",
+      refusedWith: 400,
+      inBody: true,
+      request: (id, admin) => ({ method: "PUT", url: `/v1/users/${admin.member}`, payload: { role_id: id } }),
+    },
+    {
+      route: "GET /v1/roles/{id}",
+      kind: "role",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/roles/${id}` }),
+    },
+    {
+      route: "GET /v1/role/{id}",
+      kind: "role",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/role/${id}` }),
+    },
+    {
+      route: "DELETE /v1/roles (one's own custom role and the id)",
+      kind: "role",
+      action: "delete",
+      refusedWith: 404,
+      request: (id, admin) => ({ method: "DELETE", url: `/v1/roles?id=${admin.role}&id=${id}` }),
+    },
+    {
+      route: "DELETE /v1/role?id=",
+      kind: "role",
+      action: "delete",
+      refusedWith: 404,
+      request: (id) => ({ method: "DELETE", url: `/v1/role?id=${id}` }),
+    },
+    {
+      route: "GET /v1/roles?tenant_id=",
+      kind: "tenant",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/roles?tenant_id=${id}` }),
+    },
+    {
+      route: "POST /v1/roles?tenant_id=",
+      kind: "tenant",
+      action: "create",
+      refusedWith: 404,
+      request: (id) => ({ method: "POST", url: `/v1/roles?tenant_id=${id}`, payload: { role: "Crossed" } }),
+    },
+    {
+      route: "GET /v1/audit-events?tenant_id=",
+      kind: "tenant",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/audit-events?tenant_id=${id}&limit=1` }),
+    },
+    {
+      route: "GET /v1/organizations?org_id=",
+      kind: "organization",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/organizations?org_id=${id}` }),
+    },
+    {
+      route: "PUT /v1/organizations?org_id=",
+      kind: "organization",
+      action: "update",
+      refusedWith: 404,
+      request: (id) => ({
+        method: "PUT",
+        url: `/v1/organizations?org_id=${id}`,
+        payload: { company_name: "Crossed", phone: "9898989813" },
+      }),
+    },
+    {
+      route: "DELETE /v1/organizations?org_id=",
+      kind: "organization",
+      action: "delete",
+      refusedWith: 404,
+      request: (id) => ({ method: "DELETE", url: `/v1/organizations?org_id=${id}` }),
+    },
+    {
+      route: "PATCH /v1/organizations/credential?org_id=",
+      kind: "organization",
+      action: "update",
+      refusedWith: 404,
+      request: (id) => ({
+        method: "PATCH",
+        url: `/v1/organizations/credential?org_id=${id}`,
+        payload: { revokeTokens: true },
+      }),
+    },
+    {
+      route: "POST /v1/organizations/{orgId}/approve",
+      kind: "organization",
+      action: "update",
+      refusedWith: 404,
+      request: (id) => ({ method: "POST", url: `/v1/organizations/${id}/approve` }),
+    },
+    {
+      route: "GET /v1/banks/{bankId}",
+      kind: "bank",
+      action: "read",
+      refusedWith: 404,
+      request: (id) => ({ method: "GET", url: `/v1/banks/${id}` }),
+    },
+    {
+      route: "PUT /v1/banks/{bankId}",
+      kind: "bank",
+      action: "update",
+      refusedWith: 404,
+      request: (id) => ({ method: "PUT", url: `/v1/banks/${id}`, payload: { organizationSelfRegistration: false } }),
+    },
+    {
+      route: "POST /v1/banks/{bankId}/approve",
+      kind: "bank",
+      action: "update",
+      refusedWith: 403,
+      request: (id) => ({ method: "POST", url: `/v1/banks/${id}/approve` }),
+    },
+    {
+      route: "PUT /v1/modules/{id}",
+      kind: "module",
+      action: "update",
+      refusedWith: 403,
+      request: (id) => ({ method: "PUT", url: `/v1/modules/${id}`, payload: { module: "Crossed" } }),
+    },
+    {
+      route: "DELETE /v1/modules?id=",
+      kind: "module",
+      action: "delete",
+      refusedWith: 403,
+      request: (id) => ({ method: "DELETE", url: `/v1/modules?id=${id}` }),
+    },
+  ];
+  /** An id of the right shape that names nothing. */
+  const unknownId: Record<Kind, () => string> = {
+    user: () => newId("usr"),
+    role: () => newId("rol"),
+    tenant: () => newId("org"),
+    organization: () => newId("org"),
+    bank: () => newId("bnk"),
+    module: () => newId("mod"),
+  };
+
+  /**
+   * What the reference model says of `admin` acting on `target` through `route`: out of reach, or within it
+   * (and then the answer a request that passed the tenant check gets).
+   */
+  function decision(
+    admin: Admin,
+    route: Route,
+    target: Target,
+  ): { allowed: false } | { allowed: true; status: number } {
+    // An id in a body names something of the caller's own tenant; modules are the platform owner's to change.
+    if (route.inBody || target.owner === null) return { allowed: false };
+    // A bank's record is its own users' and the platform owner's.
+    if (route.kind === "bank") return { allowed: false };
+    if (route.route === "POST /v1/organizations/{orgId}/approve") {
+      // Its bank approves an organization; these are Active already, so nothing changes.
+      return target.owner.bankId === admin.tenant.id ? { allowed: true, status: 409 } : { allowed: false };
+    }
+    const actor = { tenantId: admin.tenant.id, kind: admin.tenant.kind, internal: false };
+    return model.reaches(actor, target.owner, route.action) ? { allowed: true, status: 200 } : { allowed: false };
+  }
+
+  function send(admin: Admin, { method, url, payload }: Request) {
+    return app.inject({
+      method,
+      url,
+      ...(payload ? { payload } : {}),
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+  }
+
+  it("refuses an admin other tenants' real ids in paths, queries and bodies (a bank only reads its organizations'), changing no row", async () => {
+    const othersOf = (admin: Admin, route: Route) =>
+      targets.filter((t) => t.kind === route.kind && t.owner?.id !== admin.tenant.id);
+    // Drawn by name, so a counterexample reads as one (and shows no token).
+    type Drawn = { admin: string; route: string; target: Target };
+    const adminNamed = new Map(admins.map((a) => [a.name, a]));
+    const routeNamed = new Map(routes.map((r) => [r.route, r]));
+    const draw = fc
+      .constantFrom(...admins)
+      .chain((admin) =>
+        fc
+          .constantFrom(...routes)
+          .chain((route) =>
+            fc
+              .constantFrom(...othersOf(admin, route))
+              .map((target): Drawn => ({ admin: admin.name, route: route.route, target })),
+          ),
+      );
+    // Every route, for each admin, with the first object of each other tenant (and each catalogue module).
+    const examples: Array<[Drawn]> = [];
+    for (const admin of admins) {
+      for (const route of routes) {
+        const seen = new Set<string>();
+        for (const target of othersOf(admin, route)) {
+          const owner = target.owner?.id ?? target.id;
+          if (seen.has(owner)) continue;
+          seen.add(owner);
+          examples.push([{ admin: admin.name, route: route.route, target }]);
+        }
+      }
+    }
+    const unknownAnswers = new Map<string, unknown>();
+    const tried = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(draw, async (drawn) => {
+        const admin = adminNamed.get(drawn.admin) as Admin;
+        const route = routeNamed.get(drawn.route) as Route;
+        const { target } = drawn;
+        const what = `${admin.name}: ${route.route} with ${target.owner?.kind ?? "the platform"} ${target.owner?.id ?? ""}'s ${target.kind} ${target.id}`;
+        tried.add(`${admin.name} ${route.route}`);
+        const before = await fingerprint(app);
+        const res = await send(admin, route.request(target.id, admin));
+        const after = await fingerprint(app);
+        expect(after, `${what}: rows changed`).toEqual(before);
+        const expected = decision(admin, route, target);
+        if (expected.allowed) {
+          expect(res.statusCode, `${what}: ${res.body}`).toBe(expected.status);
+          return;
+        }
+        expect(res.statusCode, `${what}: ${res.body}`).toBe(route.refusedWith);
+        expect(res.headers["content-type"], what).toMatch(/^application\/problem\+json/);
+        // Indistinguishable from an id that names nothing: other tenants' ids cannot be probed.
+        const key = `${admin.name} ${route.route}`;
+        if (!unknownAnswers.has(key)) {
+          unknownAnswers.set(
+            key,
+            bodyWithoutRequestId(await send(admin, route.request(unknownId[route.kind](), admin))),
+          );
+        }
+        expect(bodyWithoutRequestId(res), what).toEqual(unknownAnswers.get(key));
+      }),
+      { examples, numRuns: examples.length + 100 },
+    );
+    expect(tried.size).toBe(admins.length * routes.length);
+  }, 120_000);
 });

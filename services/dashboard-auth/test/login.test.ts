@@ -1,4 +1,6 @@
-import { sha256Hex, TokenService } from "@ipaas/service-kit";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { ConfigError, sha256Hex, TokenService } from "@ipaas/service-kit";
 import {
   bodyWithoutRequestId,
   buildDashboard,
@@ -10,6 +12,8 @@ import {
   post,
   registerBank,
   registerOrganization,
+  TEST_MASTER_KEY,
+  testConfig,
   totp,
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
@@ -17,6 +21,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardConfig } from "../src/config";
 
 describe("login with mandatory two-factor", () => {
   let app: FastifyInstance;
@@ -234,20 +239,26 @@ describe("login with mandatory two-factor", () => {
     expect(await app.db.session.count({ where: { userId: user.userId } })).toBe(sessionsBefore + 1);
   });
 
-  it("tolerates one time step of drift and no more", async () => {
+  it("tolerates one time step of drift either way and no more", async () => {
     const user = await enrolledUser(app);
-    const tooFar = await post(app, "/v1/auth/login", {
-      email: user.email,
-      password: PASSWORD,
-      code: totp(user.secret, Date.now() + 90_000),
-    });
-    expect(tooFar.statusCode).toBe(401);
-    const oneAhead = await post(app, "/v1/auth/login", {
-      email: user.email,
-      password: PASSWORD,
-      code: totp(user.secret, Date.now() + 30_000),
-    });
-    expect(oneAhead.statusCode).toBe(200);
+    const step = await currentStepWithTimeLeft(6_000);
+    // Each code is made at the middle of its step: `offset` steps from the server's.
+    const login = (offset: number) =>
+      post(app, "/v1/auth/login", {
+        email: user.email,
+        password: PASSWORD,
+        code: totp(user.secret, (step + offset) * TOTP_STEP_MS + TOTP_STEP_MS / 2),
+      });
+    for (const offset of [3, 2, -2, -3]) {
+      const refused = await login(offset);
+      expect(refused.statusCode, `${offset} steps`).toBe(401);
+      expect(refused.json().code).toBe("INVALID_TWO_FACTOR_CODE");
+    }
+    // Set-up used the current step, and only a later one passes: forgotten, so the step before is no replay.
+    await app.db.totpEnrolment.update({ where: { userId: user.userId }, data: { lastUsedStep: null } });
+    expect((await login(-1)).statusCode).toBe(200);
+    expect((await login(1)).statusCode).toBe(200);
+    expect(Math.floor(Date.now() / TOTP_STEP_MS), "the step changed during the test").toBe(step);
   });
 
   it("accepts each recovery code once, in any case and spacing", async () => {
@@ -372,6 +383,38 @@ describe("sessions", () => {
     expect((await post(app, "/v1/auth/verify-token", undefined, token)).statusCode).toBe(401);
   });
 
+  it("ends a session 24 h after login and after 60 min unused by default, and configuration may not lengthen either", async () => {
+    const user = await enrolledUser(app);
+    const before = Date.now();
+    await loginAs(app, user);
+    const after = Date.now();
+    const session = await app.db.session.findFirstOrThrow({
+      where: { userId: user.userId },
+      include: { refreshTokens: true },
+    });
+    const HOUR = 3_600_000;
+    expect(session.absoluteExpiresAt.getTime()).toBeGreaterThanOrEqual(before + 24 * HOUR);
+    expect(session.absoluteExpiresAt.getTime()).toBeLessThanOrEqual(after + 24 * HOUR);
+    expect(session.idleExpiresAt.getTime()).toBeGreaterThanOrEqual(before + HOUR);
+    expect(session.idleExpiresAt.getTime()).toBeLessThanOrEqual(after + HOUR);
+    expect(session.refreshTokens.map((t) => t.expiresAt)).toEqual([session.absoluteExpiresAt]);
+
+    // NIST SP 800-63B §2.2.3 (AAL2): re-authentication at least every 24 h, after at most 1 h of inactivity.
+    const load = (env: Record<string, string>) => testConfig(env, dashboardConfig.load);
+    expect(load({})).toMatchObject({ SESSION_ABSOLUTE_HOURS: 24, SESSION_IDLE_MINUTES: 60 });
+    expect(load({ SESSION_ABSOLUTE_HOURS: "24", SESSION_IDLE_MINUTES: "60" })).toMatchObject({
+      SESSION_ABSOLUTE_HOURS: 24,
+      SESSION_IDLE_MINUTES: 60,
+    });
+    const longer = { SESSION_ABSOLUTE_HOURS: "25", SESSION_IDLE_MINUTES: "61" };
+    expect(() => load(longer)).toThrow(ConfigError);
+    const { code, stderr } = await startServer(longer);
+    expect(code).toBe(1);
+    expect(stderr).toContain("dashboard-auth refused to start");
+    expect(stderr).toContain("SESSION_ABSOLUTE_HOURS: must be <= 24");
+    expect(stderr).toContain("SESSION_IDLE_MINUTES: must be <= 60");
+  });
+
   it("refuses a session past its absolute lifetime, however recently it was used, and its refresh token too", async () => {
     // Time is moved by hand in the database, which no cached view of the session would hear of (a real
     // session only ever reaches its end by time passing): this app keeps no view.
@@ -392,3 +435,33 @@ describe("sessions", () => {
     }
   });
 });
+
+const TOTP_STEP_MS = 30_000;
+
+/**
+ * The current TOTP time step once at least `leftMs` of it remains (waiting for the next step if need be),
+ * so the server reads the same step for the requests that follow.
+ */
+async function currentStepWithTimeLeft(leftMs: number): Promise<number> {
+  const left = TOTP_STEP_MS - (Date.now() % TOTP_STEP_MS);
+  if (left < leftMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+  return Math.floor(Date.now() / TOTP_STEP_MS);
+}
+
+/** Starts the service's server process with these settings and waits for it to exit. */
+async function startServer(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("../src/server.ts", import.meta.url))],
+    {
+      env: { PATH: process.env.PATH, ENV_FILE: "none", NODE_ENV: "test", MASTER_KEY: TEST_MASTER_KEY, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stderr };
+}

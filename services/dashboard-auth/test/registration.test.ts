@@ -92,10 +92,22 @@ describe("registration", () => {
       ]);
     });
 
-    it("stores the password as argon2id with the OWASP parameters", async () => {
-      const org = await registerOrganization(app);
-      const user = await app.db.user.findUniqueOrThrow({ where: { id: org.userId } });
-      expect(user.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    it("stores the password as argon2id with the OWASP parameters and a salt of its own per hash", async () => {
+      const [first, second] = await Promise.all([registerOrganization(app), registerOrganization(app)]);
+      const hashes = await Promise.all(
+        [first, second].map(async (org) => {
+          const user = await app.db.user.findUniqueOrThrow({ where: { id: org.userId } });
+          return user.passwordHash;
+        }),
+      );
+      const salts = hashes.map((hash) => {
+        expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+        return Buffer.from(hash.split("$")[4] ?? "", "base64");
+      });
+      // The same password, two salts of at least 128 bits (NIST asks for 32): two different hashes.
+      for (const salt of salts) expect(salt.length).toBeGreaterThanOrEqual(16);
+      expect(salts[0]?.equals(salts[1] ?? Buffer.alloc(0))).toBe(false);
+      expect(hashes[0]).not.toBe(hashes[1]);
     });
 
     it("accepts long passphrases of any shape and 64+ characters", async () => {
@@ -234,6 +246,35 @@ describe("registration", () => {
         expect(res.json().errors[0]).toMatchObject({ field: "password", message: expect.any(String) });
         expect(await app.db.user.findUnique({ where: { email: address } })).toBeNull();
       }
+    });
+
+    it("counts a password's length in characters (code points), not UTF-16 units", async () => {
+      const register = (password: string) =>
+        post(app, "/v1/auth/banks/register", {
+          bankName: "B",
+          branch: "b",
+          name: "N",
+          email: email(),
+          password,
+          address: {},
+        });
+      // Seven characters outside the BMP: fourteen UTF-16 units, still one short of eight characters.
+      const sevenEmoji = "🦊🐧🦉🐙🦋🐝🦀";
+      expect(sevenEmoji.length).toBeGreaterThanOrEqual(8);
+      const short = await register(sevenEmoji);
+      expect(short.statusCode).toBe(400);
+      expect(short.json()).toMatchObject({
+        code: "WEAK_PASSWORD",
+        errors: [{ field: "password", message: "use at least 8 characters" }],
+      });
+      // Enough characters of non-ASCII text pass: eight emoji, a Greek passphrase, and 256 emoji (the most).
+      for (const password of ["🦊🐧🦉🐙🦋🐝🦀🐬", "καλημέρα κόσμε μου", "🦊🐧🦉🐙".repeat(64)]) {
+        const res = await register(password);
+        expect(res.statusCode, `${[...password].length} characters: ${res.body}`).toBe(201);
+      }
+      const tooLong = await register(`${"🦊🐧🦉🐙".repeat(64)}🐬`);
+      expect(tooLong.statusCode).toBe(400);
+      expect(tooLong.json().errors).toEqual([{ field: "password", message: "must NOT have more than 256 characters" }]);
     });
   });
 });
