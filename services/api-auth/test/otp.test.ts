@@ -60,19 +60,36 @@ describe("one-time codes", () => {
   }
 
   it("sends a code and answers the same for a person who exists and one who does not", async () => {
-    const known = person();
-    await signIn(await partner(), known.email);
-    // Another organization (the first one's 30 s resend cooldown for the address aside) asks for both.
     const p = await partner();
-    const again = await p.call("POST", "/v1/otp/send", { channel: "email", destination: known.email });
+    const known = person().email;
+    // A person with an account at this organization, who signed in yesterday.
+    const account = await signIn(p, known);
+    await app.db.otpChallenge.updateMany({
+      where: { tenantId: p.org.id },
+      data: { createdAt: new Date(Date.now() - 86_400_000) },
+    });
+    expect(await app.db.pairwiseSubject.count({ where: { id: account.userId, tenantId: p.org.id } })).toBe(1);
+    const again = await p.call("POST", "/v1/otp/send", { channel: "email", destination: known });
+    // An address never seen anywhere.
     const stranger = await p.call("POST", "/v1/otp/send", { channel: "email", destination: person().email });
     expect(again.statusCode).toBe(202);
     expect(stranger.statusCode).toBe(202);
-    const { requestId: _known, ...knownAnswer } = again.json() as Record<string, unknown>;
-    const { requestId: _stranger, ...strangerAnswer } = stranger.json() as Record<string, unknown>;
+    const { requestId: knownId, ...knownAnswer } = again.json() as Record<string, unknown>;
+    const { requestId: strangerId, ...strangerAnswer } = stranger.json() as Record<string, unknown>;
     expect(knownAnswer).toEqual(strangerAnswer);
-    expect(stranger.json()).toMatchObject({ channel: "email", expiresIn: 300, resendAfter: 30 });
+    expect(strangerAnswer).toEqual({ channel: "email", expiresIn: 300, resendAfter: 30 });
+    expect(String(knownId)).toMatch(/^otp_/);
+    expect(String(knownId)).toHaveLength(String(strangerId).length);
+    // The same headers with the same values (the length of the body included), apart from the date and
+    // the id every request gets.
+    const headers = (res: typeof again) => {
+      const { date: _date, "x-request-id": id, ...rest } = res.headers;
+      expect(String(id)).toMatch(/^req_/);
+      return rest;
+    };
+    expect(headers(again)).toEqual(headers(stranger));
     expect(stranger.headers["cache-control"]).toBe("no-store");
+    expect(stranger.headers["retry-after"]).toBeUndefined();
   });
 
   it("keeps no phone, email or code in the clear", async () => {

@@ -27,7 +27,7 @@ import { codeHash, codeMatches, contactHash, randomCode } from "./codes";
 import { destinationFor } from "./destinations";
 import { deviceKeyOf } from "./device-binding";
 import { activeUser, type UserCaller } from "./profiles";
-import { addressKey, RESEND_AFTER_SECONDS, takeSendAllowance } from "./send-limits";
+import { addressKey, takeSendAllowance } from "./send-limits";
 
 /** Wrong guesses a code survives: the fifth wrong one burns it. */
 const MAX_CODE_ATTEMPTS = 5;
@@ -118,9 +118,9 @@ export class OneTimeCodes {
     // Who the person becomes if this code signs them in for the first time (see `signInWithCode`).
     const newEndUserId = forPerson ? null : newId("eu");
     const now = new Date(this.#now());
-    await this.db.$transaction(async (tx) => {
+    const resendAfter = await this.db.$transaction(async (tx) => {
       await lockDestination(tx, caller.organizationId, destinationHash);
-      await takeSendAllowance(
+      const wait = await takeSendAllowance(
         tx,
         {
           organizationId: caller.organizationId,
@@ -156,13 +156,9 @@ export class OneTimeCodes {
         type: "otp.delivery_requested",
         data: { organizationId: caller.organizationId, requestId: id, occurredAt: now.toISOString() },
       });
+      return wait;
     });
-    return {
-      requestId: id,
-      channel: destination.channel,
-      expiresIn: settings.ttlSeconds,
-      resendAfter: RESEND_AFTER_SECONDS,
-    };
+    return { requestId: id, channel: destination.channel, expiresIn: settings.ttlSeconds, resendAfter };
   }
 
   /**
