@@ -128,16 +128,27 @@ function keyOf(app: FastifyInstance, token: string) {
   return key;
 }
 
+/** The requests whose bearer token was refused, by request id, with the reason and the level of the line. */
+function refusalsLogged(lines: string[]): Map<string, { level: number; reason: string }> {
+  const logged = new Map<string, { level: number; reason: string }>();
+  for (const line of lines) {
+    if (!line.includes('"bearer token refused"')) continue;
+    const entry = JSON.parse(line) as { reqId?: string; level: number; reason?: string };
+    if (entry.reqId && entry.reason) logged.set(entry.reqId, { level: entry.level, reason: entry.reason });
+  }
+  return logged;
+}
+
 const call = (app: FastifyInstance, method: string, url: string, token: string) =>
   withBearer(app, token, method as "GET" | "POST" | "DELETE", url);
 
 describe("forged and misused tokens", () => {
   let world: AttackWorld;
-  const tried: Record<TokenKind, { variants: number; requests: number; accepted: number }> = {
-    "dashboard access": { variants: 0, requests: 0, accepted: 0 },
-    "set-up": { variants: 0, requests: 0, accepted: 0 },
-    "partner access": { variants: 0, requests: 0, accepted: 0 },
-    "end-user": { variants: 0, requests: 0, accepted: 0 },
+  const tried: Record<TokenKind, { variants: number; requests: number; accepted: number; logged: number }> = {
+    "dashboard access": { variants: 0, requests: 0, accepted: 0, logged: 0 },
+    "set-up": { variants: 0, requests: 0, accepted: 0, logged: 0 },
+    "partner access": { variants: 0, requests: 0, accepted: 0, logged: 0 },
+    "end-user": { variants: 0, requests: 0, accepted: 0, logged: 0 },
   };
   /** The kind each bearer route accepts, found by calling it with a valid token of each kind. */
   const homeKind = new Map<string, TokenKind>();
@@ -176,17 +187,34 @@ describe("forged and misused tokens", () => {
       const forged = variants(world.tokens[kind], keyOf(world.issuer(kind), world.tokens[kind]));
       tried[kind].variants = forged.length;
       const accepted: string[] = [];
+      const refused = new Map<string, string>();
       for (const route of world.bearerRoutes()) {
         for (const variant of forged) {
           const res = await call(world.appOf(route), route.method, route.url, variant.token);
           tried[kind].requests += 1;
           if (res.statusCode !== 401)
             accepted.push(`${variant.name} at ${route.method} ${route.path}: ${res.statusCode}`);
-          else expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+          else {
+            expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+            refused.set(
+              (res.json() as { requestId: string }).requestId,
+              `${variant.name} at ${route.method} ${route.path}`,
+            );
+          }
         }
       }
       tried[kind].accepted = accepted.length;
       expect(accepted).toEqual([]);
+      // Each refusal left a record with its reason: a warning, or a note for a token that merely expired.
+      const logged = refusalsLogged(world.leaks.logs.lines);
+      const unrecorded = [...refused].filter(([id]) => !logged.has(id)).map(([, what]) => what);
+      tried[kind].logged = refused.size - unrecorded.length;
+      expect(unrecorded).toEqual([]);
+      const quiet = [...refused].filter(([id]) => {
+        const entry = logged.get(id);
+        return entry?.level !== (entry?.reason === "expired" ? 30 : 40);
+      });
+      expect(quiet.map(([, what]) => what)).toEqual([]);
     },
     300_000,
   );

@@ -60,7 +60,9 @@ export async function bearerAuthenticator(
 
 /**
  * The claims of a request's token of one kind, or the service's own refusal (`refuse`, given what went
- * wrong: how to send the token when there was none, else the reason it was refused).
+ * wrong: how to send the token when there was none, else the reason it was refused). A token that was sent
+ * and refused is logged with the reason (never the token): at `warn`, as a possible forgery, unless it
+ * merely expired.
  */
 export async function claimsOrRefuse(
   authenticate: BearerAuthenticator,
@@ -72,8 +74,10 @@ export async function claimsOrRefuse(
     return await authenticate(request);
   } catch (error) {
     if (!(error instanceof InvalidTokenError)) throw error;
-    throw refuse(
-      error.reason === "no bearer token" ? `send the ${kind} token as \`Authorization: Bearer <token>\`` : error.reason,
-    );
+    if (error.reason === "no bearer token") throw refuse(`send the ${kind} token as \`Authorization: Bearer <token>\``);
+    const fields = { tokenKind: kind, reason: error.reason };
+    if (error.reason === "expired") request.log.info(fields, "bearer token refused");
+    else request.log.warn(fields, "bearer token refused");
+    throw refuse(error.reason);
   }
 }
