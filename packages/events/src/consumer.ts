@@ -35,7 +35,7 @@ export interface StartConsumerOptions {
   ensureDurable?: boolean;
   /** How long the server waits for an ack before redelivering. Default 30 000 ms. */
   ackWaitMs?: number;
-  /** Deliveries before the server gives up on a message; -1 (default) for no limit. */
+  /** Deliveries before the server gives up on a message (see alertOnGiveUps); -1 (default) for no limit. */
   maxDeliver?: number;
   /** Durable only: redelivery delays by attempt. */
   backoffMs?: number[];
@@ -268,6 +268,41 @@ class ConsumerRunner implements RunningConsumer {
  */
 export function startConsumer(options: StartConsumerOptions): RunningConsumer {
   return new ConsumerRunner(options);
+}
+
+/**
+ * Logs every message a consumer of these streams gives up on, at `error` with `alert: "event_dead_lettered"`:
+ * the stream, the consumer, the stream sequence (`seq`), the deliveries and the reason (`max_deliveries`, or
+ * `terminated`, as for a poison message). Never the payload. Every instance and service watching a stream (on
+ * one NATS account, or one in-process bus) shares the watch, so each give-up is logged once. Returns the
+ * function that stops it.
+ */
+export function alertOnGiveUps(
+  link: EventLink,
+  streams: readonly string[],
+  logger: EventsLogger,
+  /** Called for each give-up this instance logs (a metric counts them). */
+  counted: () => void = () => undefined,
+): () => void {
+  const stops = streams.map((stream) =>
+    link.watchGiveUps(stream, (giveUp) => {
+      counted();
+      logger.error(
+        {
+          alert: "event_dead_lettered",
+          stream: giveUp.stream,
+          consumer: giveUp.consumer,
+          seq: giveUp.streamSequence,
+          deliveries: giveUp.deliveries,
+          reason: giveUp.reason,
+        },
+        "event dead-lettered: JetStream will not deliver it to this consumer again",
+      );
+    }),
+  );
+  return () => {
+    for (const stop of stops) stop();
+  };
 }
 
 /**

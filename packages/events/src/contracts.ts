@@ -221,10 +221,16 @@ export const ACCESS_STREAM = {
 } as const satisfies StreamDefinition;
 
 /** Codes waiting for delivery: a work queue, each message handled by one worker and then removed. */
+/**
+ * One-time-code deliveries to be made, each taken by one instance. A request is worth nothing after a day
+ * (codes live minutes, a notice of a contact change a day), so a message the consumer gave up on leaves the
+ * queue then rather than staying for good.
+ */
 export const OTP_DELIVERY_STREAM = {
   name: "IPAAS_OTP_DELIVERY",
   subjects: (prefix) => [`${prefix}.otp.>`],
   retention: "workqueue",
+  maxAgeMs: 86_400_000,
 } as const satisfies StreamDefinition;
 
 function describeErrors(type: EventType, data: unknown): string {

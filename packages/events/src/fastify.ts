@@ -2,6 +2,7 @@ import { listen } from "@ipaas/db";
 import type {} from "@ipaas/service-kit";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { alertOnGiveUps } from "./consumer";
 import { DEFAULT_SUBJECT_PREFIX, type StreamDefinition } from "./contracts";
 import { NatsLink } from "./nats-link";
 import { OutboxRelay } from "./relay";
@@ -41,8 +42,10 @@ export interface EventsPluginOptions {
 /**
  * A service's event transport as `app.eventLink`: a link to NATS connects in the background (the service
  * boots and reports "not ready" while NATS is down). Makes sure the caller's streams exist after every
- * connect, reports the link in readiness ("nats", or "events" for a transport of the caller's), optionally runs the outbox relay (counting published and parked
- * rows in `outbox_rows_published_total` and `outbox_rows_parked_total`), listens for the outbox's
+ * connect, reports the link in readiness ("nats", or "events" for a transport of the caller's), logs an
+ * `alert: "event_dead_lettered"` error for each message a consumer of those streams gives up on (see
+ * alertOnGiveUps; counted in `events_dead_lettered_total`), optionally runs the outbox relay (counting published and parked rows in
+ * `outbox_rows_published_total` and `outbox_rows_parked_total`), listens for the outbox's
  * notifications on a Postgres connection of its own (which also tells `databaseLinked`), and drains on close.
  */
 export const eventsPlugin = fp(
@@ -63,6 +66,16 @@ export const eventsPlugin = fp(
         });
       }
     });
+    const deadLettered = app.metrics.counter(
+      "events_dead_lettered_total",
+      "Events a consumer gave up on (its delivery limit, or terminated as poison); alert on any increase",
+    );
+    const stopAlerts = alertOnGiveUps(
+      link,
+      options.streams.map((stream) => stream.name),
+      logger,
+      () => deadLettered.inc(),
+    );
     link.start();
     app.decorate("eventLink", link);
     // Readiness is public: a fixed phrase, never the server's address or the error (the link logs those).
@@ -109,7 +122,10 @@ export const eventsPlugin = fp(
       await stopListening();
       await relay?.stop();
     });
-    app.addHook("onClose", async () => link.close());
+    app.addHook("onClose", async () => {
+      stopAlerts();
+      await link.close();
+    });
   },
   { name: "events", dependencies: ["health", "metrics", "database"] },
 );

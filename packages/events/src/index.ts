@@ -1,4 +1,5 @@
 export {
+  alertOnGiveUps,
   applyOnce,
   type EphemeralStart,
   type EventHandler,
@@ -71,6 +72,7 @@ export type {
   ConsumerStart,
   EventLink,
   EventMessage,
+  GiveUp,
   MessageFeed,
   OpenedConsumer,
 } from "./transport";

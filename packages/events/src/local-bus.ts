@@ -3,9 +3,11 @@
 // subjects (with `*` and `>` wildcards) and drop a message id seen within their duplicate window; pull
 // consumers, durable or ephemeral, get each message until it is acknowledged, again after a nak's delay or
 // when the ack wait passes, up to their delivery limit; a terminated message is never delivered again. A
-// work-queue stream forgets a message once it is acknowledged, a stream with a maximum age once it is that
-// old. Nothing survives the process: the outbox in the database is what keeps events across a restart.
-import type { EventMessage, MessageFeed } from "./transport";
+// message given up on (the delivery limit reached, or terminated) is reported to one of the stream's give-up
+// watchers, as JetStream's advisory reaches one member of a queue group. A work-queue stream forgets a
+// message once it is acknowledged, a stream with a maximum age once it is that old. Nothing survives the
+// process: the outbox in the database is what keeps events across a restart.
+import type { EventMessage, GiveUp, MessageFeed } from "./transport";
 
 /** A message id published again within the duplicate window is stored once. JetStream's default. */
 const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
@@ -109,6 +111,8 @@ class LocalStream {
   }
 }
 
+type GaveUp = (seq: number, deliveries: number, reason: GiveUp["reason"]) => void;
+
 class LocalConsumer {
   /** The next stream sequence this consumer has not delivered yet. */
   #next: number;
@@ -121,6 +125,7 @@ class LocalConsumer {
     private readonly stream: LocalStream,
     readonly options: LocalConsumerOptions,
     private readonly now: () => number,
+    private readonly gaveUp: GaveUp,
   ) {
     const deliver = options.deliver ?? "all";
     if (deliver === "new") this.#next = stream.lastSeq + 1;
@@ -170,6 +175,8 @@ class LocalConsumer {
     const maxDeliver = this.options.maxDeliver ?? -1;
     if (!message || (maxDeliver > 0 && deliveries > maxDeliver)) {
       this.#settle(seq, false);
+      // Given up when it would be delivered once more, as JetStream does.
+      if (message) this.gaveUp(seq, deliveries - 1, "max_deliveries");
       return this.take();
     }
     const backoff = this.options.backoffMs;
@@ -190,7 +197,11 @@ class LocalConsumer {
       deliveryCount: deliveries,
       redelivered: deliveries > 1,
       ack: () => once(() => this.#settle(seq, true)),
-      term: () => once(() => this.#settle(seq, false)),
+      term: () =>
+        once(() => {
+          this.#settle(seq, false);
+          this.gaveUp(seq, deliveries, "terminated");
+        }),
       nak: (delayMs = 0) =>
         once(() => {
           this.#pending.set(seq, { dueAt: this.now() + delayMs, deliveries });
@@ -254,6 +265,9 @@ class LocalConsumer {
 /** Streams and consumers in this process's memory. */
 export class LocalBus {
   readonly #streams = new Map<string, LocalStream>();
+  /** By stream name: the stream need not exist yet. */
+  readonly #giveUpWatchers = new Map<string, Set<(giveUp: GiveUp) => void>>();
+  #giveUpTurn = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -288,10 +302,41 @@ export class LocalBus {
     if (!stream) throw new LocalPublishRefused(`no stream ${streamName}`);
     let consumer = stream.consumers.get(name);
     if (!consumer) {
-      consumer = new LocalConsumer(stream, options, this.now);
+      consumer = new LocalConsumer(stream, options, this.now, (seq, deliveries, reason) =>
+        this.#gaveUp({ stream: streamName, consumer: name, streamSequence: seq, deliveries, reason }),
+      );
       stream.consumers.set(name, consumer);
     }
     return consumer;
+  }
+
+  /**
+   * Calls `onGiveUp` for messages the stream's consumers give up on (the delivery limit reached, or
+   * terminated); with several watchers of a stream, each give-up reaches one of them, in turn. Returns the
+   * function that stops watching.
+   */
+  watchGiveUps(streamName: string, onGiveUp: (giveUp: GiveUp) => void): () => void {
+    let watchers = this.#giveUpWatchers.get(streamName);
+    if (!watchers) {
+      watchers = new Set();
+      this.#giveUpWatchers.set(streamName, watchers);
+    }
+    // A function of its own, so one function watching twice is two watchers.
+    const watcher = (giveUp: GiveUp) => onGiveUp(giveUp);
+    watchers.add(watcher);
+    return () => {
+      watchers.delete(watcher);
+    };
+  }
+
+  #gaveUp(giveUp: GiveUp): void {
+    const watchers = [...(this.#giveUpWatchers.get(giveUp.stream) ?? [])];
+    const watcher = watchers[this.#giveUpTurn++ % Math.max(1, watchers.length)];
+    try {
+      watcher?.(giveUp);
+    } catch {
+      // A watcher's failure is its own; the consumer goes on.
+    }
   }
 
   deleteConsumer(streamName: string, name: string): void {

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { LocalBus, LocalPublishRefused } from "./local-bus";
 import { describeError } from "./logger";
 import type { EnsureStreamOptions } from "./stream";
-import type { ConsumerSpec, EventLink, LinkStatus, OpenedConsumer } from "./transport";
+import type { ConsumerSpec, EventLink, GiveUp, LinkStatus, OpenedConsumer } from "./transport";
 
 export class LocalLink implements EventLink {
   #closed = false;
@@ -89,5 +89,10 @@ export class LocalLink implements EventLink {
 
   async deleteConsumer(stream: string, name: string): Promise<void> {
     this.bus.deleteConsumer(stream, name);
+  }
+
+  /** Watches the bus, which links of other services in the process may share: each give-up reaches one watcher. */
+  watchGiveUps(stream: string, onGiveUp: (giveUp: GiveUp) => void): () => void {
+    return this.bus.watchGiveUps(stream, onGiveUp);
   }
 }

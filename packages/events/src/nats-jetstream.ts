@@ -1,5 +1,5 @@
 // The transport's operations on JetStream (see transport.ts), for NatsLink: publishing with a message id,
-// telling a refused message from an outage, and opening pull consumers.
+// telling a refused message from an outage, opening pull consumers, and reading give-up advisories.
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -13,10 +13,10 @@ import {
   type JsMsg,
   PubHeaders,
 } from "@nats-io/jetstream";
-import { errors, headers, nanos, nuid } from "@nats-io/transport-node";
+import { errors, headers, type NatsConnection, nanos, nuid, type Subscription } from "@nats-io/transport-node";
 import { describeError } from "./logger";
 import { ensureDurableConsumer } from "./stream";
-import type { ConsumerSpec, EventMessage, MessageFeed, OpenedConsumer } from "./transport";
+import type { ConsumerSpec, EventMessage, GiveUp, MessageFeed, OpenedConsumer } from "./transport";
 
 export async function publishTo(
   js: JetStreamClient,
@@ -161,4 +161,63 @@ export async function openNatsConsumer(
   const name = `ipaas_${nuid.next()}`;
   const info = await jsm.consumers.add(stream, { ...ephemeralConfig(spec), name });
   return opened(name, info.delivered.stream_seq, await js.consumers.get(stream, name));
+}
+
+/** Where JetStream announces, per `<stream>.<consumer>`, a message it gave up on. */
+const GIVE_UP_ADVISORIES: ReadonlyArray<[prefix: string, reason: GiveUp["reason"]]> = [
+  ["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES", "max_deliveries"],
+  ["$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED", "terminated"],
+];
+
+/** The queue group of every give-up subscription, so that each advisory reaches one subscriber. */
+const GIVE_UP_QUEUE = "ipaas_give_ups";
+
+function count(value: unknown): number | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
+/**
+ * A give-up advisory as a GiveUp: the stream and consumer from its subject (names hold no dots), the sequence
+ * and delivery count from its JSON body, null where the body does not say. Null for any other subject.
+ */
+export function giveUpOf(subject: string, data: Uint8Array): GiveUp | null {
+  for (const [prefix, reason] of GIVE_UP_ADVISORIES) {
+    if (!subject.startsWith(`${prefix}.`)) continue;
+    const [stream, consumer, ...rest] = subject.slice(prefix.length + 1).split(".");
+    if (!stream || !consumer || rest.length > 0) return null;
+    let body: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(data));
+      if (parsed !== null && typeof parsed === "object") body = parsed as Record<string, unknown>;
+    } catch {
+      // The subject alone still says which consumer gave up on a message.
+    }
+    return { stream, consumer, streamSequence: count(body.stream_seq), deliveries: count(body.deliveries), reason };
+  }
+  return null;
+}
+
+/**
+ * Subscribes (core NATS, in the shared queue group) to the give-up advisories of every consumer of
+ * `stream`. `onError` hears of a subscription the server refused (e.g. no permission for `$JS.EVENT.>`).
+ */
+export function subscribeToGiveUps(
+  nc: NatsConnection,
+  stream: string,
+  onGiveUp: (giveUp: GiveUp) => void,
+  onError: (error: Error) => void,
+): Subscription[] {
+  return GIVE_UP_ADVISORIES.map(([prefix]) =>
+    nc.subscribe(`${prefix}.${stream}.*`, {
+      queue: GIVE_UP_QUEUE,
+      callback: (error, msg) => {
+        if (error) {
+          onError(error);
+          return;
+        }
+        const giveUp = giveUpOf(msg.subject, msg.data);
+        if (giveUp) onGiveUp(giveUp);
+      },
+    }),
+  );
 }

@@ -1,9 +1,15 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { connect, type NatsConnection, type NodeConnectionOptions, type Subscription } from "@nats-io/transport-node";
 import { backoffMs, describeError, type EventsLogger, type Sleep, silentLogger, sleep } from "./logger";
-import { describeNatsPublishError, openNatsConsumer, publishTo, refusedByNats } from "./nats-jetstream";
+import {
+  describeNatsPublishError,
+  openNatsConsumer,
+  publishTo,
+  refusedByNats,
+  subscribeToGiveUps,
+} from "./nats-jetstream";
 import { type EnsureStreamOptions, ensureStream } from "./stream";
-import type { ConsumerSpec, EventLink, LinkStatus, OpenedConsumer } from "./transport";
+import type { ConsumerSpec, EventLink, GiveUp, LinkStatus, OpenedConsumer } from "./transport";
 
 export interface NatsLinkOptions {
   /** One URL or several, e.g. "nats://127.0.0.1:4222". */
@@ -37,6 +43,13 @@ export type OnConnectHook = (link: NatsLink) => Promise<void> | void;
 
 export class NatsNotConnectedError extends Error {
   override name = "NatsNotConnectedError";
+}
+
+interface GiveUpWatch {
+  stream: string;
+  onGiveUp: (giveUp: GiveUp) => void;
+  /** Its subscriptions on the current connection. */
+  subscriptions: Subscription[];
 }
 
 type State =
@@ -80,6 +93,7 @@ export class NatsLink implements EventLink {
   private closing = false;
   private readonly sleeps = new Set<Sleep>();
   private connectLoop: Promise<void> | null = null;
+  private readonly giveUpWatches = new Set<GiveUpWatch>();
 
   constructor(private readonly options: NatsLinkOptions) {
     this.servers = (Array.isArray(options.servers) ? options.servers : [options.servers]).map(withScheme);
@@ -181,6 +195,41 @@ export class NatsLink implements EventLink {
   }
 
   /**
+   * Core NATS subscriptions to the stream's give-up advisories, in one queue group shared by every link.
+   * The client renews them after a reconnect; a new connection (see onClosed) subscribes them again.
+   */
+  watchGiveUps(stream: string, onGiveUp: (giveUp: GiveUp) => void): () => void {
+    const watch: GiveUpWatch = { stream, onGiveUp, subscriptions: [] };
+    this.giveUpWatches.add(watch);
+    if (this.nc && !this.nc.isClosed()) this.subscribeGiveUps(this.nc, watch);
+    return () => {
+      if (!this.giveUpWatches.delete(watch)) return;
+      for (const subscription of watch.subscriptions.splice(0)) subscription.unsubscribe();
+    };
+  }
+
+  private subscribeGiveUps(nc: NatsConnection, watch: GiveUpWatch): void {
+    const { stream } = watch;
+    try {
+      watch.subscriptions = subscribeToGiveUps(
+        nc,
+        stream,
+        (giveUp) => {
+          try {
+            watch.onGiveUp(giveUp);
+          } catch (err) {
+            this.logger.warn({ stream, err: describeError(err) }, "give-up watcher failed");
+          }
+        },
+        (err) => this.logger.error({ stream, err: describeError(err) }, "cannot watch JetStream give-up advisories"),
+      );
+    } catch (err) {
+      // The connection is closing; the next one subscribes again.
+      this.logger.warn({ stream, err: describeError(err) }, "cannot watch JetStream give-up advisories yet");
+    }
+  }
+
+  /**
    * Registers a hook run after every connect and reconnect, and at once when already connected.
    * Returns a function that unregisters it.
    */
@@ -261,6 +310,7 @@ export class NatsLink implements EventLink {
     this.state = { kind: "connected", server };
     this.#connects += 1;
     this.logger.info({ server }, "connected to NATS");
+    for (const watch of this.giveUpWatches) this.subscribeGiveUps(nc, watch);
     void this.watchStatus(nc);
     void nc.closed().then((err) => this.onClosed(nc, err instanceof Error ? err : null));
     this.runHooks();

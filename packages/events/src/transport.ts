@@ -60,6 +60,18 @@ export type ConsumerSpec =
       inactiveThresholdMs: number;
     });
 
+/** A message JetStream will not deliver to one consumer again although that consumer never acknowledged it. */
+export interface GiveUp {
+  stream: string;
+  consumer: string;
+  /** Null when the report did not say (a malformed advisory). */
+  streamSequence: number | null;
+  /** How many times it was delivered; null when the report did not say. */
+  deliveries: number | null;
+  /** `max_deliveries`: delivered `maxDeliver` times without an ack; `terminated`: the consumer terminated it. */
+  reason: "max_deliveries" | "terminated";
+}
+
 export interface OpenedConsumer {
   name: string;
   /** For a new ephemeral consumer: the stream sequence it starts after. */
@@ -90,4 +102,10 @@ export interface EventLink {
   describePublishError(error: unknown): string;
   openConsumer(stream: string, spec: ConsumerSpec): Promise<OpenedConsumer>;
   deleteConsumer(stream: string, name: string): Promise<void>;
+  /**
+   * Calls `onGiveUp` for every message a consumer of `stream` gives up on, from now on and across reconnects
+   * (also when called before the link is connected). All watchers of a stream share one queue: each give-up
+   * reaches one of them, whichever instance or service it is in. Returns the function that stops watching.
+   */
+  watchGiveUps(stream: string, onGiveUp: (giveUp: GiveUp) => void): () => void;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LocalBus, type LocalFeed, LocalPublishRefused, subjectMatches } from "../src/local-bus";
-import type { EventMessage } from "../src/transport";
+import type { EventMessage, GiveUp } from "../src/transport";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const read = (m: EventMessage | null) => (m ? new TextDecoder().decode(m.data) : null);
@@ -76,6 +76,51 @@ describe("the in-process event bus", () => {
     expect([read(again), again?.deliveryCount, again?.redelivered]).toEqual(["nak", 2, true]);
     // Not acknowledged within the ack wait, and delivered twice already: given up.
     expect(await next(300)).toBeNull();
+    void feed.close();
+  });
+
+  it("reports each message given up, at the delivery limit or terminated, to one watcher of its stream in turn", async () => {
+    const bus = new LocalBus();
+    // Watchers may come before the stream does.
+    const first: GiveUp[] = [];
+    const second: GiveUp[] = [];
+    const elsewhere: GiveUp[] = [];
+    const stopFirst = bus.watchGiveUps("S", (g) => first.push(g));
+    bus.watchGiveUps("S", (g) => second.push(g));
+    bus.watchGiveUps("T", (g) => elsewhere.push(g));
+    bus.ensureStream({ name: "S", subjects: ["a.>"] });
+    bus.ensureStream({ name: "T", subjects: ["t.>"] });
+    bus.publish("a.fail", text("fail"));
+    bus.publish("a.term", text("term"));
+    bus.publish("a.ok", text("ok"));
+    const { feed, next } = open(bus.consumer("S", "c", { maxDeliver: 2 }).feed());
+    (await next())?.nak(0);
+    const again = await next();
+    expect([read(again), again?.deliveryCount]).toEqual(["fail", 2]);
+    again?.nak(0);
+    // Its third delivery is due: given up instead, and the next message comes.
+    const term = await next();
+    expect(read(term)).toBe("term");
+    expect(first).toEqual([
+      { stream: "S", consumer: "c", streamSequence: 1, deliveries: 2, reason: "max_deliveries" } satisfies GiveUp,
+    ]);
+    term?.term();
+    term?.term();
+    expect(second).toEqual([
+      { stream: "S", consumer: "c", streamSequence: 2, deliveries: 1, reason: "terminated" } satisfies GiveUp,
+    ]);
+    const ok = await next();
+    expect(read(ok)).toBe("ok");
+    ok?.ack();
+    expect(await next()).toBeNull();
+
+    // With one watcher left, it hears of every give-up; a watcher of another stream hears of none.
+    stopFirst();
+    bus.publish("a.again", text("again"));
+    (await next())?.term();
+    expect(first).toHaveLength(1);
+    expect(second.map((g) => g.streamSequence)).toEqual([2, 4]);
+    expect(elsewhere).toEqual([]);
     void feed.close();
   });
 

@@ -1,6 +1,15 @@
 // The consumers' own loop (startConsumer) over the in-process transport: the same handling as over NATS.
 import { describe, expect, it } from "vitest";
-import { ACCESS_STREAM, DEFAULT_SUBJECT_PREFIX, type DomainEvent, EVENT_TYPE_HEADER, startConsumer } from "../src";
+import {
+  ACCESS_STREAM,
+  alertOnGiveUps,
+  DEFAULT_SUBJECT_PREFIX,
+  type DomainEvent,
+  EVENT_TYPE_HEADER,
+  type EventsLogger,
+  LocalBus,
+  startConsumer,
+} from "../src";
 import { LocalLink } from "../src/local-link";
 
 const revoked = (jti: string) =>
@@ -57,5 +66,77 @@ describe("the in-process transport", () => {
     await consumer.stop();
     await link.close();
     expect(link.status().ok).toBe(false);
+  });
+});
+
+/** Remembers its error lines. */
+function errorLog(): EventsLogger & { errors: Array<{ obj: object; msg: string | undefined }> } {
+  const errors: Array<{ obj: object; msg: string | undefined }> = [];
+  return { errors, info() {}, warn() {}, error: (obj, msg) => errors.push({ obj, msg }) };
+}
+
+describe("give-up alerts over the in-process transport", () => {
+  it("logs one alert for an event its handler keeps failing, from one of the services sharing the bus, and goes on", async () => {
+    const bus = new LocalBus();
+    // Two services of the embedded mode, each with its own link to the one bus, both alerting.
+    const link = new LocalLink(bus);
+    const otherService = new LocalLink(bus);
+    const logs = [errorLog(), errorLog()];
+    const counted = [0, 0];
+    const stops = [link, otherService].map((l, i) =>
+      alertOnGiveUps(l, [ACCESS_STREAM.name], logs[i] ?? errorLog(), () => {
+        counted[i] = (counted[i] ?? 0) + 1;
+      }),
+    );
+    link.start();
+    otherService.start();
+    await link.ensureStream({ name: ACCESS_STREAM.name, subjects: ACCESS_STREAM.subjects(DEFAULT_SUBJECT_PREFIX) });
+    const subject = `${DEFAULT_SUBJECT_PREFIX}.token.revoked`;
+    const headers = { [EVENT_TYPE_HEADER]: "token.revoked" };
+
+    const poisonDeliveries: number[] = [];
+    const handled: string[] = [];
+    const consumer = startConsumer({
+      link,
+      stream: ACCESS_STREAM.name,
+      durableName: "local_alarm",
+      maxDeliver: 3,
+      nakDelayMs: () => 5,
+      handler: async (event, context) => {
+        if (event.type !== "token.revoked") return;
+        if (event.data.jti === "poison") {
+          poisonDeliveries.push(context.deliveryCount);
+          throw new Error("cannot apply");
+        }
+        handled.push(event.data.jti);
+      },
+    });
+    const timeoutMs = 1_000;
+    await link.publish(subject, revoked("poison"), { msgId: "m1", headers, timeoutMs });
+    await link.publish(subject, revoked("next"), { msgId: "m2", headers, timeoutMs });
+    const alerts = () => logs.flatMap((l) => l.errors);
+    await expect.poll(() => alerts().length).toBe(1);
+    expect(alerts()[0]?.obj).toEqual({
+      alert: "event_dead_lettered",
+      stream: ACCESS_STREAM.name,
+      consumer: "local_alarm",
+      seq: 1,
+      deliveries: 3,
+      reason: "max_deliveries",
+    });
+    await link.publish(subject, revoked("last"), { msgId: "m3", headers, timeoutMs });
+    await expect.poll(() => handled).toEqual(["next", "last"]);
+    expect(poisonDeliveries).toEqual([1, 2, 3]);
+    expect(alerts()).toHaveLength(1);
+    // Counted once, by the service that logged it.
+    expect(counted).toEqual(logs.map((l) => l.errors.length));
+
+    // Stopped: a message terminated now alerts nobody.
+    for (const stop of stops) stop();
+    await link.publish(subject, new TextEncoder().encode("{not json"), { msgId: "m4", headers, timeoutMs });
+    await link.publish(subject, revoked("after"), { msgId: "m5", headers, timeoutMs });
+    await expect.poll(() => handled).toEqual(["next", "last", "after"]);
+    expect(alerts()).toHaveLength(1);
+    await consumer.stop();
   });
 });

@@ -1,14 +1,17 @@
 // These tests stop and restart a nats-server of their own (never the shared one on 4222).
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  alertOnGiveUps,
   appendToOutbox,
   type DomainEvent,
+  EVENT_TYPE_HEADER,
   ensureStream,
   NatsLink,
   NatsNotConnectedError,
   OutboxRelay,
   organizationSubjects,
   startConsumer,
+  subjectFor,
 } from "../src/index";
 import { memoryLogger, NatsServerProcess, orgDeleted, orgUpdated, testDb, uniq, waitFor } from "./helpers";
 
@@ -154,6 +157,55 @@ describe("an outage of NATS", () => {
     );
     const jsm = await link.jetstreamManager();
     expect((await jsm.streams.info(stream)).state.messages).toBe(4);
+  });
+});
+
+describe("give-up alerts", () => {
+  it("watch from before the first connect, and again once NATS is back from an outage", async () => {
+    const server = await ownServer();
+    const link = ownLink(server);
+    const prefix = uniq("outage_alert");
+    const stream = prefix.toUpperCase();
+    const logger = memoryLogger();
+    const stopAlerts = alertOnGiveUps(link, [stream], logger);
+    cleanups.push(async () => stopAlerts());
+    await server.start();
+    link.start();
+    await waitFor("connected", () => link.isConnected());
+    await ensureStream(await link.jetstreamManager(), { name: stream, subjects: [organizationSubjects(prefix)] });
+
+    await server.stop();
+    await waitFor("the drop", () => !link.isConnected());
+    await server.start();
+    await waitFor("reconnected", () => link.isConnected(), 10_000);
+    await link.connection().flush();
+
+    const consumer = startConsumer({
+      link,
+      stream,
+      durableName: "failing",
+      maxDeliver: 1,
+      nakDelayMs: () => 10,
+      handler: async () => {
+        throw new Error("cannot apply");
+      },
+    });
+    cleanups.push(() => consumer.stop());
+    const event = orgUpdated();
+    await link.publish(subjectFor(event, prefix), new TextEncoder().encode(JSON.stringify(event.data)), {
+      msgId: uniq("evt"),
+      headers: { [EVENT_TYPE_HEADER]: event.type },
+      timeoutMs: 2_000,
+    });
+    const alert = await waitFor("the alert", () => logger.entries.find((e) => e.level === "error"));
+    expect(alert.obj).toEqual({
+      alert: "event_dead_lettered",
+      stream,
+      consumer: "failing",
+      seq: 1,
+      deliveries: 1,
+      reason: "max_deliveries",
+    });
   });
 });
 

@@ -47,7 +47,8 @@ function senders(app: FastifyInstance, config: ApiConfig): Record<Channel, CodeS
 /**
  * Delivers queued codes: a durable JetStream consumer on the delivery work queue, shared by every
  * instance, hands each request to `CodeDelivery`; a failure that may pass goes back to the queue and is
- * tried again after a delay that doubles (`OTP_DELIVERY_RETRY_MS`, at most 60 s).
+ * tried again after a delay that doubles (`OTP_DELIVERY_RETRY_MS`, at most 60 s). A message still failing
+ * after `maxDeliver` deliveries is given up, which the events plugin logs as `alert: "event_dead_lettered"`.
  */
 export const codeDeliveryPlugin = fp(
   async (app: FastifyInstance, { config }: { config: ApiConfig }) => {
@@ -58,6 +59,14 @@ export const codeDeliveryPlugin = fp(
       leaseMs,
     });
     app.decorate("codeDelivery", delivery);
+    // CodeDelivery settles a request (sent, or failed after OTP_DELIVERY_MAX_ATTEMPTS) in one delivery per
+    // attempt: each delivery that reaches a sender counts one. Others count nothing: those that find another
+    // worker's lease (an attempt that crashed or outlived the ack wait holds it for leaseMs) and those the
+    // database fails. Twice the attempts plus 20 leaves room for them: at the default retry delays (2 s,
+    // doubling up to 60 s) some 25 minutes of redelivery, past the life of a code. A message failing for
+    // longer (a long database outage, a fault) is given up and the alarm fires, instead of being redelivered
+    // forever.
+    const maxDeliver = 2 * config.OTP_DELIVERY_MAX_ATTEMPTS + 20;
     const logger = app.log.child({ component: "otp-delivery" });
     let consumer: RunningConsumer | null = null;
     app.addHook("onReady", async () => {
@@ -66,6 +75,7 @@ export const codeDeliveryPlugin = fp(
         stream: OTP_DELIVERY_STREAM.name,
         durableName: CONSUMER,
         ackWaitMs: leaseMs + 5_000,
+        maxDeliver,
         nakDelayMs: (deliveryCount) =>
           Math.min(60_000, config.OTP_DELIVERY_RETRY_MS * 2 ** Math.min(deliveryCount - 1, 10)),
         logger,
