@@ -23,7 +23,7 @@ export const dashboardConfig = defineConfig(
      */
     SESSION_VIEW_TTL_SECONDS: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
     SESSION_VIEW_MAX_ENTRIES: Type.Integer({ default: 50_000, minimum: 1, maximum: 1_000_000 }),
-    /** Where the dashboard UI lives: password-reset links point at `<url>/reset-password?token=…`. */
+    /** Where the dashboard UI lives: password-reset links point at `<url>/reset-password#token=…`. */
     DASHBOARD_UI_URL: Type.String({ default: "http://localhost:3000", pattern: "^https?://" }),
     /**
      * Banks that register themselves: `approval` waits for the platform owner, `open` (development) starts

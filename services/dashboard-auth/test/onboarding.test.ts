@@ -232,7 +232,7 @@ describe("onboarding", () => {
     expect(created.statusCode).toBe(201);
     expect(created.json()).toMatchObject({ status: "Active", email: bankAdminEmail });
     await expect.poll(() => smtp.to(bankAdminEmail).length).toBe(1);
-    const link = /reset-password\?token=([A-Za-z0-9_%-]+)/.exec(smtp.to(bankAdminEmail)[0]?.text ?? "");
+    const link = /reset-password#token=([A-Za-z0-9_%-]+)/.exec(smtp.to(bankAdminEmail)[0]?.text ?? "");
     const token = decodeURIComponent(link?.[1] ?? "");
     const NEW = "a passphrase of their own choosing";
     expect((await post(app, "/v1/auth/reset-password", { token, password: NEW })).statusCode).toBe(200);

@@ -18,8 +18,13 @@ export async function createResetToken(db: Db, userId: string, ttlMs = RESET_TOK
   return token;
 }
 
+/**
+ * The dashboard UI's page for the token, with the token in the fragment: a browser never sends a fragment
+ * to a server, so the token stays out of the UI's access logs, proxies and `Referer` headers (the UI reads
+ * it from `location.hash` and posts it to `POST /v1/auth/reset-password`).
+ */
 export function resetLink(uiUrl: string, token: string): string {
-  return `${uiUrl.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
+  return `${uiUrl.replace(/\/$/, "")}/reset-password#token=${encodeURIComponent(token)}`;
 }
 
 /**
