@@ -53,6 +53,8 @@ export interface VerifiedUserToken {
 
 /** The user token's audience: no other token of the platform has it. */
 const USER_AUDIENCE = "ipaas-user-api";
+/** The longest an organization may let its users' tokens live (a day): none older is accepted. */
+const USER_TOKEN_MAX_AGE_SECONDS = 86_400;
 
 interface Discovery {
   issuer: string;
@@ -120,8 +122,9 @@ export class Auth {
 
   /**
    * Verifies a user token here, without a call per token: its signature against the published keys (fetched
-   * once, again when a token names a key not seen yet), its issuer, audience, type and expiry, and that it is
-   * one of this organization's users. It does not see a sign-out: `tokenStatus` does.
+   * once, again when a token names a key not seen yet), its issuer, audience, type, expiry and age (issued
+   * at most a day ago, the longest a user token lives), and that it is one of this organization's users. It
+   * does not see a sign-out: `tokenStatus` does.
    */
   async verifyUserToken(userToken: string): Promise<VerifiedUserToken> {
     const [{ issuer, jwks }, partner] = await Promise.all([this.#discover(), this.tokens.get()]);
@@ -133,6 +136,7 @@ export class Auth {
         typ: "at+jwt",
         algorithms: ["EdDSA", "RS256", "ES256"],
         requiredClaims: ["sub", "exp", "iat", "jti"],
+        maxTokenAge: USER_TOKEN_MAX_AGE_SECONDS,
       }));
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) throw refusedToken(error.message, error);

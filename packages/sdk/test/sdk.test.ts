@@ -2,6 +2,7 @@
 // dashboard, codes read where the person would read them (the SMTP server, the development provider's log).
 
 import { buildSdkWorld, type SdkWorld, waitFor } from "@ipaas/testing";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ipaas, { IpaasError } from "../src/index";
 
@@ -123,6 +124,18 @@ describe("ipaas-nodejs", () => {
     const tampered = await failureOf(auth.verifyUserToken(`${header}.${forged}.${signature}`));
     expect(tampered).toMatchObject({ code: "INVALID_TOKEN", status: 401 });
     expect((await failureOf(auth.verifyUserToken("not-a-token"))).code).toBe("INVALID_TOKEN");
+
+    // Signed by api-auth's own key: accepted as issued, refused once issued more than a day ago (the longest a
+    // user token lives) although it has not expired.
+    const { alg, kid, typ } = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
+    const key = world.api.signingKeys.signingKey(alg);
+    expect(key.kid).toBe(kid);
+    const resign = (iat: number, exp: number) =>
+      new SignJWT({ ...claims, iat, exp }).setProtectedHeader({ alg, kid, typ }).sign(key.privateKey);
+    expect(await auth.verifyUserToken(await resign(claims.iat, claims.exp))).toMatchObject({ userId });
+    const now = Math.floor(Date.now() / 1000);
+    const old = await failureOf(auth.verifyUserToken(await resign(now - 86_400 - 60, now + 600)));
+    expect(old).toMatchObject({ code: "INVALID_TOKEN", status: 401 });
 
     const theirs = ipaas(other.apiKey, { baseUrl: world.baseUrl }).auth();
     const otherEmail = newEmail();
