@@ -47,7 +47,7 @@ async function dashboardAuth(app: FastifyInstance, options: AppOptions) {
     relay: true,
   });
   await app.register(rateLimitPlugin);
-  await app.register(passwordsPlugin);
+  await app.register(passwordsPlugin, { config });
   await app.register(mailerPlugin);
   await app.register(sessionViewPlugin, { config });
   await app.register(identityPlugin, { config });
@@ -62,4 +62,4 @@ export default fp(dashboardAuth, { name: SERVICE });
 // What the test world builds the service, and its platform owner, from.
 export { type DashboardConfig, dashboardConfig } from "./config";
 export { BootstrapError, bootstrapOwner, setupLink } from "./features/banks/bootstrap";
-export { createPasswords } from "./features/passwords/passwords";
+export { createPasswords, passwordPepper } from "./features/passwords/passwords";

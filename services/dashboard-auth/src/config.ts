@@ -32,8 +32,20 @@ export const dashboardConfig = defineConfig(
     BANK_REGISTRATION: Type.Union([Type.Literal("approval"), Type.Literal("open"), Type.Literal("closed")], {
       default: "approval",
     }),
+    /**
+     * A breached-password range service (`GET <url>/range/<first 5 hex of the SHA-1>`, k-anonymity), such as
+     * https://api.pwnedpasswords.com: a new password it lists is refused. Only those 5 hex characters are
+     * sent. Unset: no such check.
+     */
+    BREACHED_PASSWORDS_URL: Type.Optional(Type.String({ pattern: "^https?://" })),
+    /** How long the breached-password service has to answer; past it, or on any failure, the check is skipped. */
+    BREACHED_PASSWORDS_TIMEOUT_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 10_000 }),
   },
   {
+    productionProblems: (settings) =>
+      settings.BREACHED_PASSWORDS_URL?.startsWith("http://")
+        ? ["BREACHED_PASSWORDS_URL: must be https in production (the hash prefixes and the verdicts travel over it)"]
+        : [],
     derivedDefaults: (env) =>
       env.DASHBOARD_AUTH_PORT ? { DASHBOARD_AUTH_ISSUER: `http://localhost:${env.DASHBOARD_AUTH_PORT}` } : {},
   },

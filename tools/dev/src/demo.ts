@@ -10,7 +10,7 @@ import { createDb, type Db } from "@ipaas/db";
 import { credentialsOfApiKey } from "@ipaas/domain";
 import { loadDotEnv, type MasterKey, masterKeyOf } from "@ipaas/service-kit";
 import { apiConfig } from "api-auth";
-import { bootstrapOwner, createPasswords, dashboardConfig, setupLink } from "dashboard-auth";
+import { bootstrapOwner, createPasswords, dashboardConfig, passwordPepper, setupLink } from "dashboard-auth";
 import { generate } from "otplib";
 import { EmbeddedRefused, startEmbedded } from "./embedded";
 
@@ -124,7 +124,7 @@ class Demo {
     if (!owner || owner.passwordChangedAt === null) {
       const { setupToken } = owner
         ? await setupLink(this.db, OWNER.email)
-        : await bootstrapOwner(this.db, await createPasswords(), OWNER);
+        : await bootstrapOwner(this.db, await createPasswords({ pepper: passwordPepper(this.masterKey) }), OWNER);
       const reset = await call(`${this.dashboard}/v1/auth/reset-password`, "POST", {
         token: setupToken,
         password: PASSWORD,

@@ -7,7 +7,7 @@ import { EmbeddedDatabaseBusy, openDatabaseAt } from "@ipaas/db";
 import { loadDotEnv, masterKeyOf } from "@ipaas/service-kit";
 import { dashboardConfig } from "../config";
 import { BootstrapError, bootstrapOwner, resetTwoFactor, setupLink } from "../features/banks/bootstrap";
-import { createPasswords } from "../features/passwords/passwords";
+import { createPasswords, passwordPepper } from "../features/passwords/passwords";
 import { resetLink } from "../features/passwords/reset";
 import { NO_SESSION_VIEW } from "../features/sessions/session-view";
 import { TwoFactor } from "../features/two-factor/two-factor";
@@ -43,7 +43,11 @@ try {
   const email = values.email ?? usage("--email is required");
   if (command === "bootstrap") {
     const name = values.name ?? usage("--name is required");
-    const { userId, setupToken } = await bootstrapOwner(db, await createPasswords(), { email, name });
+    const { userId, setupToken } = await bootstrapOwner(
+      db,
+      await createPasswords({ pepper: passwordPepper(masterKeyOf(config)) }),
+      { email, name },
+    );
     out(`Platform owner ${email} created (${userId}).`);
     out("Set the password within 30 minutes (the link works once), then log in and set up two-factor:");
     out(`  ${resetLink(config.DASHBOARD_UI_URL, setupToken)}`);

@@ -51,7 +51,7 @@ export const identityPlugin = fp(
     app.decorate("twoFactor", twoFactor);
     app.decorate("twoFactorEnrolment", new TwoFactorEnrolment(app.db, twoFactor));
     const gates = new AttemptGates(app.db, app.masterKey);
-    app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates));
+    app.decorate("login", new Login(app.db, app.passwords, twoFactor, sessions, app.tokens, gates, app.log));
     app.decorate(
       "registration",
       new Registration(app.db, app.passwords, app.mailer, gates, config.BANK_REGISTRATION, app.log),

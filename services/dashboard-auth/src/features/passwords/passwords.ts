@@ -1,9 +1,31 @@
+import type { MasterKey } from "@ipaas/service-kit";
 import argon2 from "argon2";
+import type { FastifyBaseLogger } from "fastify";
 import { fail, invalidField } from "../../errors";
+import { BreachCheckFailed, type BreachedPasswords } from "./breached";
 import { PasswordPolicy } from "./policy";
 
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/**
+ * Marks a stored hash made with the pepper: `p1` followed by argon2's own string (`p1$argon2id$v=19$…`).
+ * A stored value without it is a hash from before the pepper, a plain argon2 string, verified without the
+ * secret; the mark says which of the two ways to verify, so a password is never hashed twice to find out.
+ * A marked value is no argon2 string, so nothing that reads one as such can verify it without the pepper.
+ */
+const PEPPERED = "p1";
+
+/**
+ * The pepper: a secret key argon2 mixes into every hash (its `secret` input), known to the service and
+ * never stored with the hashes, so a copy of the users table alone is not enough to guess passwords. It
+ * is derived from the master key ring's index key, the key of the look-up hashes (MASTER_KEY unless
+ * INDEX_KEY is set): like them, a password hash cannot be made again without the password, so the key
+ * must outlive a rotation of MASTER_KEY.
+ */
+export function passwordPepper(masterKey: MasterKey): Buffer {
+  return Buffer.from(masterKey.lookupHash("argon2 secret", "password-pepper"), "hex");
+}
 
 /** One password check in a place taken in advance; `leave` gives the place back, checked or not. */
 export interface PasswordCheck {
@@ -21,8 +43,26 @@ export interface Passwords {
    * a caller with work to do before the check sheds the request before doing it.
    */
   enter(address?: string): PasswordCheck;
-  /** Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person. */
+  /**
+   * Whether a stored hash, once its password is known to be right, should be replaced by `hash(password)`:
+   * it was made without the pepper, or with other argon2 parameters than today's.
+   */
+  needsRehash(hash: string): boolean;
+  /**
+   * Refuses (400 WEAK_PASSWORD, with the reason) a password the policy rejects for this person, or one the
+   * breached-password service lists.
+   */
   accept(password: string, person: { email: string; name: string }): Promise<void>;
+}
+
+export interface PasswordsOptions {
+  /** The argon2 secret (`passwordPepper`). Without it hashes are made as before the pepper: plain argon2. */
+  pepper?: Buffer | undefined;
+  /** Checked for every new password once the policy accepts it; none, no such check. */
+  breached?: BreachedPasswords | undefined;
+  /** Where a failed breached-password check is reported. */
+  log?: FastifyBaseLogger | undefined;
+  slots?: HashingSlots | undefined;
 }
 
 /** A place in the password hashing, held from `enter` until `leave` whatever its holder does meanwhile. */
@@ -106,17 +146,29 @@ export class HashingSlots {
   }
 }
 
-export async function createPasswords(slots = new HashingSlots()): Promise<Passwords> {
+export async function createPasswords(options: PasswordsOptions = {}): Promise<Passwords> {
+  const { pepper, breached, log, slots = new HashingSlots() } = options;
   const policy = new PasswordPolicy();
+  const hash = async (password: string): Promise<string> =>
+    pepper
+      ? `${PEPPERED}${await argon2.hash(password, { ...ARGON2_OPTIONS, secret: pepper })}`
+      : argon2.hash(password, ARGON2_OPTIONS);
+  /** One argon2 verification, the way the stored value's form says. */
+  const verifyStored = (stored: string, password: string): Promise<boolean> => {
+    if (!stored.startsWith(`${PEPPERED}$`)) return argon2.verify(stored, password);
+    // A peppered hash and no pepper (a tool without the key): it cannot match.
+    if (!pepper) return Promise.resolve(false);
+    return argon2.verify(stored.slice(PEPPERED.length), password, { secret: pepper });
+  };
   // Verified when the account does not exist, so both answers take as long.
-  const decoy = await argon2.hash("decoy password that matches nothing", ARGON2_OPTIONS);
+  const decoy = await hash("decoy password that matches nothing");
   const enter = (address?: string): PasswordCheck => {
     const place = slots.enter(address);
     return {
-      async verify(hash, password) {
+      async verify(stored, password) {
         try {
-          const ok = await place.run(() => argon2.verify(hash ?? decoy, password));
-          return hash !== null && ok;
+          const ok = await place.run(() => verifyStored(stored ?? decoy, password));
+          return stored !== null && ok;
         } catch {
           // A stored value argon2 cannot read matches nothing.
           return false;
@@ -128,19 +180,47 @@ export async function createPasswords(slots = new HashingSlots()): Promise<Passw
     };
   };
   return {
-    hash: (password, address) => slots.run(() => argon2.hash(password, ARGON2_OPTIONS), address),
+    hash: (password, address) => slots.run(() => hash(password), address),
     enter,
-    async verify(hash, password, address) {
+    async verify(stored, password, address) {
       const check = enter(address);
       try {
-        return await check.verify(hash, password);
+        return await check.verify(stored, password);
       } finally {
         check.leave();
+      }
+    },
+    needsRehash(stored) {
+      const peppered = stored.startsWith(`${PEPPERED}$`);
+      if (pepper && !peppered) return true;
+      const argon2String = peppered ? stored.slice(PEPPERED.length) : stored;
+      try {
+        return !argon2String.startsWith("$argon2id$") || argon2.needsRehash(argon2String, ARGON2_OPTIONS);
+      } catch {
+        // Not an argon2 string: nothing verifies against it, so there is nothing to replace.
+        return false;
       }
     },
     async accept(password, { email, name }) {
       const verdict = await policy.check(password, [email, email.split("@")[0] ?? "", name]);
       if (!verdict.ok) throw invalidField("password", verdict.reason, "WEAK_PASSWORD");
+      if (!breached) return;
+      let appearances: number;
+      try {
+        appearances = await breached.appearances(password);
+      } catch (error) {
+        // Fails open: the check is a second opinion on top of the policy, which has already accepted the
+        // password, and the service is a third party. Failing closed would let its outage, or a slow
+        // answer, stop every registration, reset and change of password here, which hurts more than a
+        // breached password getting past for the length of the outage. The warning names why, never the
+        // password nor its hash prefix.
+        const reason = error instanceof BreachCheckFailed ? error.message : "unexpected error";
+        log?.warn({ reason }, "breached-password check failed; the password was accepted without it");
+        return;
+      }
+      if (appearances > 0) {
+        throw invalidField("password", "this password has appeared in a data breach; choose another", "WEAK_PASSWORD");
+      }
     },
   };
 }

@@ -20,6 +20,15 @@ export async function setPasswordHash(db: DbOrTx, userId: string, passwordHash: 
   await db.user.update({ where: { id: userId }, data: { passwordHash, passwordChangedAt: at } });
 }
 
+/**
+ * Replaces the stored hash by another of the same password (a newer form), if it is still `from`: a password
+ * changed meanwhile stays changed. Not a change of password, so `passwordChangedAt` stays.
+ */
+export async function replacePasswordHash(db: DbOrTx, userId: string, from: string, to: string): Promise<boolean> {
+  const replaced = await db.user.updateMany({ where: { id: userId, passwordHash: from }, data: { passwordHash: to } });
+  return replaced.count === 1;
+}
+
 /** Stores a single-use reset token by its hash. */
 export async function insertResetToken(db: DbOrTx, userId: string, token: string, expiresAt: Date): Promise<void> {
   await db.passwordResetToken.create({

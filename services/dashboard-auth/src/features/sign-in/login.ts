@@ -1,8 +1,10 @@
 import type { Db, DbOrTx, TenantKind } from "@ipaas/db";
 import { type AuditEntry, writeAudit } from "@ipaas/domain";
 import type { TokenService } from "@ipaas/service-kit";
+import type { FastifyBaseLogger } from "fastify";
 import { fail } from "../../errors";
 import type { Passwords } from "../passwords/passwords";
+import { replacePasswordHash } from "../passwords/repository";
 import { claimsOf } from "../sessions/claims";
 import {
   durationLabel,
@@ -47,6 +49,7 @@ export class Login {
     private readonly sessions: Sessions,
     private readonly tokens: TokenService,
     private readonly gates: AttemptGates,
+    private readonly log: FastifyBaseLogger,
   ) {}
 
   async login(input: LoginInput, allowedKinds: readonly TenantKind[], origin: Origin): Promise<LoginOutcome> {
@@ -139,10 +142,30 @@ export class Login {
         await this.#audit({ action: "auth.login", outcome: "failure", details: { reason } }, user, origin);
         throw fail("INVALID_CREDENTIALS");
       }
-      return user;
+      return await this.#upgradeHash(user, password, address);
     } finally {
       check.leave();
     }
+  }
+
+  /**
+   * A right password whose stored hash is of an older form (made before the pepper, or with other argon2
+   * parameters) is hashed again now and the new hash replaces the old one, unless the password changed
+   * meanwhile. The account comes back with the hash it now has, which the session is opened against. The
+   * old hash still verifies, so a failure here is no reason to refuse the login: the next one tries again.
+   */
+  async #upgradeHash(user: SignInAccount, password: string, address: string): Promise<SignInAccount> {
+    if (!this.passwords.needsRehash(user.passwordHash)) return user;
+    try {
+      const passwordHash = await this.passwords.hash(password, address);
+      if (await replacePasswordHash(this.db, user.id, user.passwordHash, passwordHash))
+        return { ...user, passwordHash };
+    } catch (error) {
+      // Its name and code only: the message of a failed statement may quote its arguments, the hashes.
+      const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+      this.log.warn({ userId: user.id, error: name, code }, "could not upgrade a password hash; the old one stays");
+    }
+    return user;
   }
 
   /** Right password, no second factor yet: a token that only the set-up routes take. */
