@@ -12,5 +12,5 @@ import argon2 from "../../services/dashboard-auth/node_modules/argon2/argon2.cjs
 
 export { argon2, createDecoder, createSigner, createVerifier, Fastify };
 
-/** The OWASP argon2id parameters dashboard-auth hashes passwords with (services/dashboard-auth/src/domain/passwords.ts). */
+/** The OWASP argon2id parameters dashboard-auth hashes passwords with (services/dashboard-auth/src/features/passwords/passwords.ts). */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

@@ -3,7 +3,8 @@
 // much of that drift (not all of it: see docs/benchmarks.md for the spread between runs).
 //
 //   node --import tsx scripts/bench/run.ts [--duration=5] [--warmup=2] [--wait-quiet=60]
-//                                          [--only=token,introspect,introspect-mix,otp-send,otp-verify,verify-token,login,login-timing,storm]
+//                                          [--only=token,introspect,introspect-mix,otp-send,otp-verify,otp-timing,
+//                                                  verify-token,login,login-timing,storm]
 //                                          [--profile] [--bundle] [--service-env="NAME=value …"]
 //                                          [--service-node-args="--flag …"]
 //
@@ -41,6 +42,7 @@ import { monotonicUs, profilesIn, summarizeProfile, type Window } from "./lib/pr
 import { type BenchReport, type Measured, type MemoryRecord, renderTable } from "./lib/report";
 import {
   basicAuth,
+  createKnownPersons,
   createLoginUsers,
   createOtpRequests,
   expiredServiceToken,
@@ -61,6 +63,7 @@ const SCENARIOS = [
   "introspect-mix",
   "otp-send",
   "otp-verify",
+  "otp-timing",
   "verify-token",
   "login",
   "login-timing",
@@ -74,6 +77,8 @@ type ScenarioId = (typeof SCENARIOS)[number];
 const OTP_REQUESTS = 40_000;
 /** Rounds of the login-timing scenario: one unknown e-mail and one wrong password each. */
 const TIMING_ROUNDS = 41;
+/** Rounds of the otp-timing scenario: one send to a new address and one to a known person's each. */
+const OTP_TIMING_ROUNDS = 41;
 
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -220,6 +225,7 @@ async function main(): Promise<void> {
     memory: [],
     argon2Raw: null,
     loginTiming: null,
+    otpTiming: null,
     rotationPropagation: { file: relative(ROOT, ROTATION_FILE), missing: true },
     skipped: [],
   };
@@ -748,6 +754,14 @@ async function main(): Promise<void> {
       record.met = record.service.okPerSecond >= 1500 && record.service.non2xx === 0 && record.service.errors === 0;
     }
   }
+  if (ONLY.has("otp-timing")) {
+    progress(`otp-timing: creating ${OTP_TIMING_ROUNDS} end users, each by a first sign-in`);
+    const known = await createKnownPersons(client, masterKey, organization.id, apiUrl, validToken, OTP_TIMING_ROUNDS);
+    progress(
+      `otp-timing: ${OTP_TIMING_ROUNDS} sends to new addresses and ${OTP_TIMING_ROUNDS} to known persons, interleaved`,
+    );
+    report.otpTiming = await otpTiming(apiUrl, validToken, known);
+  }
   if (ONLY.has("introspect-mix")) {
     await compare(
       "introspect-mix",
@@ -1071,6 +1085,11 @@ try {
   process.exit(1);
 }
 
+/** The middle of the samples (the upper one of the two middles for an even count). */
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+}
+
 /**
  * How long a refused login takes for an e-mail nobody has and for a known one with a wrong password: the
  * two must not be told apart by their timing (both pay one argon2id verification). Sequential and
@@ -1096,9 +1115,58 @@ async function loginTiming(url: string, knownEmails: string[]): Promise<NonNulla
     unknown.push(await time(`nobody.${i}.${randomBytes(4).toString("hex")}@example.test`, address));
     wrong.push(await time(knownEmails[i] ?? "", address));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const unknownMedianMs = median(unknown);
   const wrongMedianMs = median(wrong);
   const ratio = wrongMedianMs / unknownMedianMs;
   return { rounds: TIMING_ROUNDS, unknownMedianMs, wrongMedianMs, ratio, met: ratio > 0.8 && ratio < 1.25 };
+}
+
+/**
+ * How long a code send by email takes to an address never seen and to the address of a person who already
+ * has an account at the organization: the two must not be told apart, by the answer or by its time.
+ * Sequential and interleaved, the side that goes first alternating by round, so load from elsewhere and the
+ * previous send's delivery fall on both sides alike. No `endUserIp` is sent (the per-address cap would
+ * count every send), and each address gets one code (no per-destination wait applies).
+ */
+async function otpTiming(
+  url: string,
+  bearer: string,
+  knownEmails: string[],
+): Promise<NonNullable<BenchReport["otpTiming"]>> {
+  let shape: string | undefined;
+  const time = async (destination: string) => {
+    const started = performance.now();
+    const res = await fetch(`${url}/v1/otp/send`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ channel: "email", destination }),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    const elapsed = performance.now() - started;
+    if (res.status !== 202) throw new Error(`otp-timing: expected 202, got ${res.status} ${JSON.stringify(body)}`);
+    // Every answer the same but for the request id's characters: its prefix and length must match too.
+    const { requestId, ...rest } = body;
+    const id = typeof requestId === "string" ? requestId.replace(/(?<=_.*)[0-9a-z]/gi, "x") : requestId;
+    const seen = JSON.stringify({ requestId: id, ...rest });
+    shape ??= seen;
+    if (seen !== shape) throw new Error(`otp-timing: answers differ: ${shape} and ${seen}`);
+    return elapsed;
+  };
+  const unknown: number[] = [];
+  const known: number[] = [];
+  for (let i = 0; i < OTP_TIMING_ROUNDS; i++) {
+    const fresh = `nobody.${i}.${randomBytes(4).toString("hex")}@example.test`;
+    const person = knownEmails[i] ?? "";
+    if (i % 2 === 0) {
+      unknown.push(await time(fresh));
+      known.push(await time(person));
+    } else {
+      known.push(await time(person));
+      unknown.push(await time(fresh));
+    }
+  }
+  const unknownMedianMs = median(unknown);
+  const knownMedianMs = median(known);
+  const ratio = knownMedianMs / unknownMedianMs;
+  return { rounds: OTP_TIMING_ROUNDS, unknownMedianMs, knownMedianMs, ratio, met: ratio > 0.8 && ratio < 1.25 };
 }

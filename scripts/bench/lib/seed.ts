@@ -1,12 +1,14 @@
 // What the scenarios need in the database and in hand: an organization (client credentials), tokens of
-// every kind the introspection mix uses, and dashboard users with TOTP set up.
+// every kind the introspection mix uses, dashboard users with TOTP set up, one-time-code requests and end
+// users.
 import { createHmac, randomBytes } from "node:crypto";
 import type { Db } from "../../../packages/db/src/client";
 import { newId } from "../../../packages/domain/src/ids";
 import { MasterKey } from "../../../packages/service-kit/src/crypto";
 import { newId as newKitId } from "../../../packages/service-kit/src/ids";
 import { SigningKeyStore } from "../../../packages/service-kit/src/keys/signing-keys";
-import { ARGON2_OPTIONS, argon2, createSigner } from "../deps";
+import { createPasswords, passwordPepper } from "../../../services/dashboard-auth/src/features/passwords/passwords";
+import { createSigner } from "../deps";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -119,8 +121,9 @@ export interface LoginUser {
 
 /**
  * Dashboard users of one organization with TOTP already confirmed, written straight to the database (the
- * set-up flow is not what is measured). All share one argon2id hash made with dashboard-auth's parameters:
- * verification cost depends on the parameters in the hash, not on the password.
+ * set-up flow is not what is measured). All share one hash made as dashboard-auth makes it (argon2id with its
+ * parameters and its pepper, so no login replaces it): verification cost depends on the parameters in the
+ * hash, not on the password.
  */
 export async function createLoginUsers(
   db: Db,
@@ -128,10 +131,10 @@ export async function createLoginUsers(
   organizationId: string,
   count: number,
 ): Promise<LoginUser[]> {
-  const passwordHash = await argon2.hash(PASSWORD, ARGON2_OPTIONS);
+  const key = new MasterKey(masterKey);
+  const passwordHash = await (await createPasswords({ pepper: passwordPepper(key) })).hash(PASSWORD);
   const roleId = newId("rol");
   await db.role.create({ data: { id: roleId, tenantId: organizationId, name: "Bench user", rank: 200 } });
-  const key = new MasterKey(masterKey);
   const run = randomBytes(4).toString("hex");
   const users = Array.from({ length: count }, (_, i) => ({
     id: newId("usr"),
@@ -181,24 +184,74 @@ export async function createOtpRequests(
   const expiresAt = new Date(Date.now() + 600_000);
   for (let start = 0; start < count; start += 1000) {
     const rows = Array.from({ length: Math.min(1000, count - start) }, (_, i) => {
-      const id = `otp_bench${(start + i).toString(36).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
-      const email = `bench.${start + i}.${randomBytes(3).toString("hex")}@example.test`;
-      ids.push(id);
-      const newEndUserId = `eu_bench${(start + i).toString(36)}${randomBytes(4).toString("hex")}`;
-      return {
-        id,
-        tenantId: organizationId,
-        channel: "EMAIL" as const,
-        destinationHash: key.lookupHash(email, "end-user-email"),
-        destinationEncrypted: key.encrypt(email, `otp-destination:${id}`),
-        codeHash: key.lookupHash(`${id}:${OTP_CODE}`, "otp-code"),
-        deliveryStatus: "SENT" as const,
+      const row = otpRequestRow(
+        key,
+        organizationId,
+        start + i,
+        `bench.${start + i}.${randomBytes(3).toString("hex")}@example.test`,
         expiresAt,
-        newEndUserId,
-        newEndUserEncrypted: key.encrypt(email, `end-user-email:${newEndUserId}`),
-      };
+      );
+      ids.push(row.id);
+      return row;
     });
     await db.otpChallenge.createMany({ data: rows });
   }
   return ids;
+}
+
+/**
+ * People who already have an end-user account at the organization, one per email address: a request with
+ * the code `OTP_CODE` is seeded for each address, dated two hours back, and verified over HTTP with the
+ * organization's partner token (`bearer`, scope otp), which creates the person and their userId. Dated
+ * so, the requests fall outside the hour the per-destination send limits count: a code may be sent to each
+ * address at once. Returns the addresses.
+ */
+export async function createKnownPersons(
+  db: Db,
+  masterKey: Buffer,
+  organizationId: string,
+  apiUrl: string,
+  bearer: string,
+  count: number,
+): Promise<string[]> {
+  const key = new MasterKey(masterKey);
+  const run = randomBytes(4).toString("hex");
+  const emails = Array.from({ length: count }, (_, i) => `known.${run}.${i}@example.test`);
+  const createdAt = new Date(Date.now() - 2 * 3_600_000);
+  const expiresAt = new Date(Date.now() + 600_000);
+  const rows = emails.map((email, i) => ({ ...otpRequestRow(key, organizationId, i, email, expiresAt), createdAt }));
+  await db.otpChallenge.createMany({ data: rows });
+  for (const row of rows) {
+    const res = await fetch(`${apiUrl}/v1/otp/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ requestId: row.id, code: OTP_CODE }),
+    });
+    const body = (await res.json()) as { isNewUser?: boolean };
+    if (res.status !== 200 || body.isNewUser !== true) {
+      throw new Error(`a known person's first sign-in failed: ${res.status} ${JSON.stringify(body)}`);
+    }
+  }
+  return emails;
+}
+
+/**
+ * One sign-in request to an email address, already sent, with the code `OTP_CODE` kept as api-auth keeps it
+ * and the person it creates on a first verification; its ids carry `index` and random bytes.
+ */
+function otpRequestRow(key: MasterKey, organizationId: string, index: number, email: string, expiresAt: Date) {
+  const id = `otp_bench${index.toString(36).padStart(6, "0")}${randomBytes(4).toString("hex")}`;
+  const newEndUserId = `eu_bench${index.toString(36)}${randomBytes(4).toString("hex")}`;
+  return {
+    id,
+    tenantId: organizationId,
+    channel: "EMAIL" as const,
+    destinationHash: key.lookupHash(email, "end-user-email"),
+    destinationEncrypted: key.encrypt(email, `otp-destination:${id}`),
+    codeHash: key.lookupHash(`${id}:${OTP_CODE}`, "otp-code"),
+    deliveryStatus: "SENT" as const,
+    expiresAt,
+    newEndUserId,
+    newEndUserEncrypted: key.encrypt(email, `end-user-email:${newEndUserId}`),
+  };
 }
