@@ -4,7 +4,7 @@
 // stack trace; every refusal is a problem document (the RFC 6749 error form on the OAuth routes); and no
 // domain row is written by a refused request. FUZZ_RUNS sets how many requests (about; the default is
 // what CI runs).
-import { recordResult, tableFingerprint } from "@ipaas/testing";
+import { DOMAIN_TABLES, recordResult, tableFingerprint } from "@ipaas/testing";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,27 +20,6 @@ const ENDS_SESSION = new Set([
 ]);
 /** The OAuth endpoints, which answer errors in RFC 6749's form rather than as problems. */
 const OAUTH = new Set(["/v1/auth/token", "/v1/auth/introspect", "/v1/auth/revoke"]);
-/** What the world's own database holds that a refused request must leave as it was, every column. */
-const DOMAIN_TABLES = [
-  "tenants",
-  "organization_credentials",
-  "users",
-  "roles",
-  "modules",
-  "user_permissions",
-  "sessions",
-  "refresh_tokens",
-  "totp_enrolments",
-  "recovery_codes",
-  "password_reset_tokens",
-  "scopes",
-  "revoked_tokens",
-  "end_users",
-  "pairwise_subjects",
-  "otp_challenges",
-  "used_proofs",
-  "outbox_events",
-];
 /** Bookkeeping an authenticated request updates whatever it asked: when a session was last used. */
 const BOOKKEEPING = ["lastSeenAt"];
 

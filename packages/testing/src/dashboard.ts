@@ -55,8 +55,9 @@ export function bodyWithoutRequestId(res: LightMyRequestResponse): unknown {
   return rest;
 }
 
-export async function registerBank(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
-  const res = await post(app, "/v1/auth/banks/register", {
+/** A bank's registration as its admin sends it, with `overrides`: the answer, whatever it is. */
+export function bankRegistration(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  return post(app, "/v1/auth/banks/register", {
     bankName: "Punjab National Bank",
     branch: "Noida",
     name: "Admin",
@@ -65,6 +66,10 @@ export async function registerBank(app: FastifyInstance, overrides: Record<strin
     address: { city: "Noida", country: "IN" },
     ...overrides,
   });
+}
+
+export async function registerBank(app: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const res = await bankRegistration(app, overrides);
   if (res.statusCode !== 201) throw new Error(`bank registration failed: ${res.body}`);
   const bank = res.json() as { bankId: string; email: string; userId: string; roleId: string; status: string };
   // Most tests need organizations that work at once. Set in the database: through the API it takes the
@@ -275,4 +280,19 @@ export async function loginAs(app: FastifyInstance, user: EnrolledUser & { usedF
   const res = await post(app, user.loginPath ?? "/v1/auth/login", { email: user.email, password: user.password, code });
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
   return res.json() as { token: string; refreshToken: string; expiredIn: string; createdAt: string };
+}
+
+/**
+ * The single-use token of the password-reset (or set-up) link in a message's text: the link to the dashboard
+ * UI's `/reset-password` page, with the token in its fragment, which browsers never send to a server.
+ * Throws when there is no such link, or when its query is not empty (a token there would reach servers).
+ */
+export function resetTokenIn(text: string): string {
+  const link = /https?:\/\/[^\s"<]*\/reset-password[^\s"<]*/.exec(text)?.[0];
+  if (!link) throw new Error(`no reset link in:\n${text}`);
+  const url = new URL(link);
+  if (url.search !== "") throw new Error(`the reset link has a query: ${link}`);
+  const token = /^#token=([A-Za-z0-9_%-]+)$/.exec(url.hash)?.[1];
+  if (!token) throw new Error(`no token in the fragment of ${link}`);
+  return decodeURIComponent(token);
 }

@@ -1,6 +1,28 @@
 // What a request changed, told without listing rows: one digest of each table's rows, read in one statement.
 import type { Db } from "@ipaas/db";
 
+/** Every table of both services a request could write to, all but the audit log and throttle counters. */
+export const DOMAIN_TABLES = [
+  "tenants",
+  "organization_credentials",
+  "users",
+  "roles",
+  "modules",
+  "user_permissions",
+  "sessions",
+  "refresh_tokens",
+  "totp_enrolments",
+  "recovery_codes",
+  "password_reset_tokens",
+  "scopes",
+  "revoked_tokens",
+  "end_users",
+  "pairwise_subjects",
+  "otp_challenges",
+  "used_proofs",
+  "outbox_events",
+] as const;
+
 /**
  * Each of `tables` as `<row count>:<md5 of its rows>`, leaving out `ignored` columns (what changes whatever
  * a request asked, like a session's last use). Two equal fingerprints mean no row was added, removed or

@@ -3,6 +3,7 @@ import {
   as,
   bankAdmin,
   bodyWithoutRequestId,
+  DOMAIN_TABLES,
   email,
   grant,
   isolatedDashboard,
@@ -485,28 +486,11 @@ describe("authorization: property test over HTTP", () => {
   }, 60_000);
 });
 
-/** The tables a request that crosses tenants could write to. */
-const FINGERPRINTED_TABLES = [
-  "tenants",
-  "organization_credentials",
-  "users",
-  "roles",
-  "modules",
-  "user_permissions",
-  "sessions",
-  "refresh_tokens",
-  "totp_enrolments",
-  "recovery_codes",
-  "password_reset_tokens",
-  "scopes",
-  "revoked_tokens",
-  "outbox_events",
-];
 /** What changes whatever a request asked: a session's use, and the outbox relay's progress. */
 const BOOKKEEPING = ["lastSeenAt", "idleExpiresAt", "publishedAt", "attempts", "lastError", "parkedAt"];
 
 /** Each table's rows, as one digest per table. */
-const fingerprint = (app: FastifyInstance) => tableFingerprint(app.db, FINGERPRINTED_TABLES, BOOKKEEPING);
+const fingerprint = (app: FastifyInstance) => tableFingerprint(app.db, DOMAIN_TABLES, BOOKKEEPING);
 
 describe("authorization: other tenants' real ids", () => {
   let app: FastifyInstance;

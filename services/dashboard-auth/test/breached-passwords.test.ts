@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError } from "@ipaas/service-kit";
 import {
   as,
+  bankRegistration,
   buildDashboard,
   email,
   enrolledUser,
@@ -119,14 +120,7 @@ describe("breached passwords", () => {
   });
 
   const registerBankWith = (password: string, address = email("breach")) =>
-    post(app, "/v1/auth/banks/register", {
-      bankName: "B",
-      branch: "b",
-      name: "N",
-      email: address,
-      password,
-      address: {},
-    });
+    bankRegistration(app, { email: address, password });
 
   /** Every request the service received asked for a 5-hex prefix with padding, and carried nothing else. */
   function expectOnlyPrefixesSent() {

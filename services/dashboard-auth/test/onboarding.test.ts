@@ -10,6 +10,7 @@ import {
   PASSWORD,
   platformOwner,
   post,
+  resetTokenIn,
   SmtpSink,
 } from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
@@ -232,8 +233,7 @@ describe("onboarding", () => {
     expect(created.statusCode).toBe(201);
     expect(created.json()).toMatchObject({ status: "Active", email: bankAdminEmail });
     await expect.poll(() => smtp.to(bankAdminEmail).length).toBe(1);
-    const link = /reset-password#token=([A-Za-z0-9_%-]+)/.exec(smtp.to(bankAdminEmail)[0]?.text ?? "");
-    const token = decodeURIComponent(link?.[1] ?? "");
+    const token = resetTokenIn(smtp.to(bankAdminEmail)[0]?.text ?? "");
     const NEW = "a passphrase of their own choosing";
     expect((await post(app, "/v1/auth/reset-password", { token, password: NEW })).statusCode).toBe(200);
     expect((await post(app, "/v1/auth/banks/login", { email: bankAdminEmail, password: NEW })).json()).toMatchObject({

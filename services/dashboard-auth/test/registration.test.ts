@@ -1,5 +1,13 @@
 import { sha256Hex } from "@ipaas/service-kit";
-import { buildDashboard, email, PASSWORD, post, registerBank, registerOrganization } from "@ipaas/testing";
+import {
+  bankRegistration,
+  buildDashboard,
+  email,
+  PASSWORD,
+  post,
+  registerBank,
+  registerOrganization,
+} from "@ipaas/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -112,14 +120,7 @@ describe("registration", () => {
 
     it("accepts long passphrases of any shape and 64+ characters", async () => {
       for (const password of ["a".repeat(16), "x7!".repeat(43)]) {
-        const res = await post(app, "/v1/auth/banks/register", {
-          bankName: "B",
-          branch: "b",
-          name: "N",
-          email: email(),
-          password,
-          address: {},
-        });
+        const res = await bankRegistration(app, { password });
         expect(res.statusCode, res.body).toBe(201);
       }
     });
@@ -233,14 +234,7 @@ describe("registration", () => {
     it("refuses short, common and guessable passwords with a reason, and writes nothing", async () => {
       for (const password of ["Sh0rt!x", "password1234", "qwertyuiop"]) {
         const address = email();
-        const res = await post(app, "/v1/auth/banks/register", {
-          bankName: "B",
-          branch: "b",
-          name: "N",
-          email: address,
-          password,
-          address: {},
-        });
+        const res = await bankRegistration(app, { email: address, password });
         expect(res.statusCode, password).toBe(400);
         expect(res.json().code).toBe("WEAK_PASSWORD");
         expect(res.json().errors[0]).toMatchObject({ field: "password", message: expect.any(String) });
@@ -249,15 +243,7 @@ describe("registration", () => {
     });
 
     it("counts a password's length in characters (code points), not UTF-16 units", async () => {
-      const register = (password: string) =>
-        post(app, "/v1/auth/banks/register", {
-          bankName: "B",
-          branch: "b",
-          name: "N",
-          email: email(),
-          password,
-          address: {},
-        });
+      const register = (password: string) => bankRegistration(app, { password });
       // Seven characters outside the BMP: fourteen UTF-16 units, still one short of eight characters.
       const sevenEmoji = "🦊🐧🦉🐙🦋🐝🦀";
       expect(sevenEmoji.length).toBeGreaterThanOrEqual(8);
