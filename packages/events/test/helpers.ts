@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createDb, type Db } from "@ipaas/db";
+import { createDb, type Db, type Tx } from "@ipaas/db";
 // Brings in the ProvidedContext declaration of `inject("databaseUrl")`.
 import type {} from "@ipaas/db/testing";
 import { newId } from "@ipaas/domain";
 import { inject } from "vitest";
-import type { DomainEvent, EventsLogger } from "../src/index";
+import { aggregateOf, type DomainEvent, type EventsLogger } from "../src/index";
 
 export { NatsServerProcess, waitFor } from "@ipaas/testing";
 
@@ -73,4 +73,17 @@ export function otpDeliveryRequested(organizationId = newId("org")): DomainEvent
     type: "otp.delivery_requested",
     data: { organizationId, requestId: newId("otp"), occurredAt: new Date().toISOString() },
   };
+}
+
+/** A consumer's effect for the tests to count: one audit row naming the consumer and the event's aggregate. */
+export async function writeEffect(tx: Tx, consumerName: string, event: DomainEvent): Promise<void> {
+  await tx.auditEvent.create({
+    data: {
+      id: uniq("aud"),
+      actorType: "system",
+      action: consumerName,
+      outcome: "success",
+      targetId: aggregateOf(event),
+    },
+  });
 }

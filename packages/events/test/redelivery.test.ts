@@ -5,7 +5,6 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  aggregateOf,
   alertOnGiveUps,
   applyOnce,
   type DomainEvent,
@@ -17,7 +16,7 @@ import {
   startConsumer,
   subjectFor,
 } from "../src/index";
-import { type LogEntry, memoryLogger, orgUpdated, SHARED_NATS, testDb, uniq, waitFor } from "./helpers";
+import { type LogEntry, memoryLogger, orgUpdated, SHARED_NATS, testDb, uniq, waitFor, writeEffect } from "./helpers";
 
 const db = testDb();
 const link = new NatsLink({ servers: SHARED_NATS, name: "events-redelivery-test" });
@@ -188,15 +187,7 @@ describe("a handler slower than the ack wait", () => {
             .catch(() => false);
         }
         const applied = await applyOnce(db, consumerName, ctx.messageId, async (tx) => {
-          await tx.auditEvent.create({
-            data: {
-              id: uniq("aud"),
-              actorType: "system",
-              action: consumerName,
-              outcome: "success",
-              targetId: aggregateOf(event),
-            },
-          });
+          await writeEffect(tx, consumerName, event);
           // The first delivery keeps its transaction open until the server has handed the event out again.
           if (ctx.deliveryCount === 1) await waitFor("the redelivery", redelivered, 5_000);
         });

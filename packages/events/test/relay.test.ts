@@ -15,7 +15,17 @@ import {
   type RunningConsumer,
   startConsumer,
 } from "../src/index";
-import { credentialRotated, memoryLogger, orgDeleted, orgUpdated, SHARED_NATS, testDb, uniq, waitFor } from "./helpers";
+import {
+  credentialRotated,
+  memoryLogger,
+  orgDeleted,
+  orgUpdated,
+  SHARED_NATS,
+  testDb,
+  uniq,
+  waitFor,
+  writeEffect,
+} from "./helpers";
 
 const db = testDb();
 const link = new NatsLink({ servers: SHARED_NATS, name: "events-relay-test" });
@@ -171,15 +181,7 @@ describe("OutboxRelay", () => {
       nakDelayMs: () => 50,
       handler: async (e, ctx) => {
         const applied = await applyOnce(db, consumerName, ctx.messageId, async (tx) => {
-          await tx.auditEvent.create({
-            data: {
-              id: uniq("aud"),
-              actorType: "system",
-              action: consumerName,
-              outcome: "success",
-              targetId: aggregateOf(e),
-            },
-          });
+          await writeEffect(tx, consumerName, e);
         });
         deliveries.push({ messageId: ctx.messageId, redelivered: ctx.redelivered, applied });
         if (deliveries.length === 1) throw new Error("crashed after applying, before the ack");
