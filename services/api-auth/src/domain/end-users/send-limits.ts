@@ -82,9 +82,10 @@ export async function takeSendAllowance(
   );
   const next = nextSendAt(recent, at);
   if (next > at) {
-    const full = recent.filter((sent) => sent > at - HOUR_MS).length >= PER_DESTINATION_PER_HOUR;
     refuse(
-      full ? "too many codes to this destination this hour" : "a code was sent to this destination recently",
+      recent.length >= PER_DESTINATION_PER_HOUR
+        ? "too many codes to this destination this hour"
+        : "a code was sent to this destination recently",
       next - at,
     );
   }
